@@ -1,0 +1,48 @@
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { giveLinkTo, giveTo, type RunAs } from '../system/run-as.js';
+
+/** How file contents are copied: share extents (reflink) or copy bytes. */
+export type CopyMode = 'reflink' | 'bytes';
+
+const IN_FLIGHT = 64;
+
+/**
+ * Copies a directory tree, file by file, with the given content mode, keeping file modes and
+ * handing everything to the server user. Runs up to IN_FLIGHT file operations at once.
+ */
+export async function copyTree(source: string, target: string, mode: CopyMode, runAs: RunAs): Promise<void> {
+  const flags = mode === 'reflink' ? constants.COPYFILE_FICLONE_FORCE : 0;
+  const queue: Array<() => Promise<void>> = [];
+  const dirs: Array<[string, string]> = [[source, target]];
+  while (dirs.length > 0) {
+    const [from, to] = dirs.pop()!;
+    const st = await stat(from);
+    await mkdir(to, { mode: st.mode & 0o7777 });
+    await giveTo(runAs, to);
+    for (const entry of await readdir(from, { withFileTypes: true })) {
+      const src = path.join(from, entry.name);
+      const dst = path.join(to, entry.name);
+      if (entry.isDirectory()) dirs.push([src, dst]);
+      else if (entry.isSymbolicLink()) queue.push(async () => {
+        await symlink(await readlink(src), dst);
+        await giveLinkTo(runAs, dst);
+      });
+      else if (entry.isFile()) queue.push(async () => {
+        await copyFile(src, dst, flags);
+        await giveTo(runAs, dst);
+      });
+      // Sockets and other special files (a stale .s.PGSQL lock) are not part of the data.
+    }
+  }
+  await runLimited(queue, IN_FLIGHT);
+}
+
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}

@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import type { RunAs } from '../../system/run-as.js';
+
+/** Runs a command as the server user and collects its combined output. */
+export function spawnAs(runAs: RunAs, file: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      ...(runAs.dropped ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: serverEnv(),
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** A minimal environment for servers: no inherited PG* variables or secrets, a predictable locale. */
+export function serverEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { LC_ALL: 'C', LANG: 'C' };
+  if (process.env.PATH) env.PATH = process.env.PATH;
+  if (process.env.TZ) env.TZ = process.env.TZ;
+  return env;
+}

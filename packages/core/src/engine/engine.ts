@@ -1,0 +1,205 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import type { ClonerName } from '../cloners/cloner.js';
+import { selectCloner, type ProbeResult } from '../cloners/select-cloner.js';
+import { findBinaries } from '../drivers/local/binaries.js';
+import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/local/settings.js';
+import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
+import { logger } from '../log.js';
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
+import { assertReachable, resolveRunAs } from '../system/run-as.js';
+import { withLock } from '../snapshot/lock.js';
+import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
+import { buildSnapshot, type BuildJob } from '../snapshot/seeder.js';
+import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
+import { Snapshot } from '../snapshot/snapshot.js';
+import type { EngineContext, TrackedResource } from './context.js';
+import { registerForExit } from './exit-cleanup.js';
+import { CacheLayout } from './layout.js';
+import { reapDeadOwners, type ReapReport } from './reaper.js';
+import { loadSecret } from './secret.js';
+import { closeSession, openSession } from './session.js';
+
+const log = logger('engine');
+
+/** What the engine chose, for people and tools (`pgbranch doctor`). */
+export interface EngineInfo {
+  driver: 'local';
+  cloner: ClonerName;
+  clonerReason: string;
+  clonerProbes: ProbeResult[];
+  postgresVersion: string;
+  binDir: string;
+  binariesFrom: string;
+  cacheDir: string;
+  /** User the servers run as (differs from the current user when running as root). */
+  serverUser: string;
+  session: string;
+}
+
+/** A recipe, optionally on top of another snapshot instead of a fresh cluster. */
+export interface SnapshotRequest extends SnapshotRecipe {
+  /** Build on this snapshot instead of a fresh cluster (its hash becomes part of this one's). */
+  parent?: Snapshot;
+}
+
+/** Creates an engine: finds binaries, picks a cloner for the cache directory and reaps dead owners' leftovers. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  return Engine.create(resolveOptions(options));
+}
+
+/** Owns snapshots and branches in one cache directory. Dispose it to stop and remove its branches. */
+export class Engine implements AsyncDisposable {
+  private readonly resources: TrackedResource[] = [];
+  private readonly building = new Map<string, Promise<Snapshot>>();
+  private closed = false;
+  private unregister: () => void = () => undefined;
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    private readonly choice: { reason: string; probes: ProbeResult[] },
+  ) {}
+
+  /** @internal */
+  static async create(options: ResolvedOptions): Promise<Engine> {
+    const layout = new CacheLayout(options.cacheDir);
+    try {
+      await mkdir(layout.root, { recursive: true });
+      await chmod(layout.root, 0o755);
+    } catch (err) {
+      throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    }
+    const runAs = resolveRunAs(options.user);
+    const binaries = await findBinaries(options.binDir);
+    await assertReachable(runAs, layout.root, 'cache directory');
+    await assertReachable(runAs, binaries.binDir, 'Postgres binaries in');
+    const [choice, password] = await Promise.all([selectCloner(options.cloner, layout.root), loadSecret(layout.secret)]);
+    if (options.reap) await reapDeadOwners(layout);
+    const session = await openSession(layout);
+    const settings = { ...defaultSettings(binaries.major), ...options.settings };
+    const ctx: EngineContext = {
+      layout,
+      session,
+      cloner: choice.cloner,
+      binaries,
+      runAs,
+      settings,
+      password,
+      track: (resource) => engine.track(resource),
+    };
+    const engine = new Engine(ctx, choice);
+    engine.unregister = registerForExit(engine);
+    log('engine %s: cloner %s (%s), postgres %s, cache %s', session.id, choice.cloner.name, choice.reason, binaries.version, layout.root);
+    return engine;
+  }
+
+  info(): EngineInfo {
+    const { ctx } = this;
+    return {
+      driver: 'local',
+      cloner: ctx.cloner.name,
+      clonerReason: this.choice.reason,
+      clonerProbes: this.choice.probes,
+      postgresVersion: ctx.binaries.version,
+      binDir: ctx.binaries.binDir,
+      binariesFrom: ctx.binaries.source,
+      cacheDir: ctx.layout.root,
+      serverUser: ctx.runAs.user,
+      session: ctx.session.id,
+    };
+  }
+
+  /**
+   * Returns the snapshot of a recipe, seeding it only if no complete snapshot with the same content
+   * hash is cached. Concurrent calls (in this process or others) seed it once.
+   */
+  async snapshot(recipe: SnapshotRequest): Promise<Snapshot> {
+    this.assertOpen();
+    if (!recipe?.name) throw new UsageError('engine.snapshot() needs a recipe with a name, e.g. { name: "app", sql: ["db/schema.sql"] }.');
+    const parent = recipe.parent ?? (await this.base());
+    const files = await resolveSqlFiles(recipe);
+    const baseDir = recipe.baseDir ?? process.cwd();
+    const hash = await recipeHash({
+      parentHash: parent.hash,
+      settings: this.dataSettings(),
+      files,
+      hashInputs: recipe.hashInputs ?? [],
+      baseDir,
+      hasInit: Boolean(recipe.init),
+    });
+    return this.obtain({ name: recipe.name, hash, kind: 'recipe', from: { dataDir: parent.dataDir, hash: parent.hash }, files, init: recipe.init });
+  }
+
+  /** Removes what dead owners left behind (servers, mounts, directories). */
+  gc(): Promise<ReapReport> {
+    return reapDeadOwners(this.ctx.layout);
+  }
+
+  /** Stops and removes every branch and branch snapshot this engine made. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.building.values()]);
+    while (this.resources.length > 0) {
+      const resource = this.resources.pop()!;
+      await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
+    }
+    await closeSession(this.ctx.layout, this.ctx.session.id);
+    this.unregister();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Synchronous cleanup at process exit. */
+  cleanupSync(): void {
+    for (const resource of this.resources.splice(0).reverse()) resource.cleanupSync();
+  }
+
+  private track(resource: TrackedResource): () => void {
+    this.assertOpen();
+    this.resources.push(resource);
+    return () => {
+      const i = this.resources.indexOf(resource);
+      if (i >= 0) this.resources.splice(i, 1);
+    };
+  }
+
+  /** The freshly initialised cluster every recipe starts from (initdb once per binaries + settings). */
+  private base(): Promise<Snapshot> {
+    const hash = baseHash(this.ctx.binaries.identity, INITDB_ARGS, this.dataSettings());
+    return this.obtain({ name: `postgres-${this.ctx.binaries.version}`, hash, kind: 'base', files: [] });
+  }
+
+  private obtain(job: BuildJob): Promise<Snapshot> {
+    let pending = this.building.get(job.hash);
+    if (!pending) {
+      pending = this.findOrBuild(job);
+      this.building.set(job.hash, pending);
+      pending.finally(() => this.building.delete(job.hash)).catch(() => undefined);
+    }
+    return pending;
+  }
+
+  private async findOrBuild(job: BuildJob): Promise<Snapshot> {
+    const dir = this.ctx.layout.snapshot(job.hash);
+    const cached = await readCompleteMeta(dir);
+    if (cached) return new Snapshot(this.ctx, cached, true);
+    return withLock(this.ctx.layout.lock(job.hash), async () => {
+      const builtMeanwhile = await readCompleteMeta(dir);
+      if (builtMeanwhile) return new Snapshot(this.ctx, builtMeanwhile, true);
+      const meta = await buildSnapshot(this.ctx, job);
+      return new Snapshot(this.ctx, meta, false);
+    });
+  }
+
+  /** Settings that shape what is written, so they belong in snapshot hashes. */
+  private dataSettings(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.ctx.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new UsageError('This engine was closed; create a new one with createEngine().');
+  }
+}
+

@@ -1,0 +1,102 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { removeDir } from '../cloners/remove-dir.js';
+import { logger } from '../log.js';
+import { commandLine, isAlive, waitForExit } from '../system/proc.js';
+import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
+import type { CacheLayout } from './layout.js';
+import { closeSession, listSessions, sessionAlive } from './session.js';
+
+const log = logger('reaper');
+/** Probe and socket scratch directories younger than this may belong to an engine that is starting. */
+const SCRATCH_GRACE_MS = 60_000;
+
+/** What a reaping pass removed. */
+export interface ReapReport {
+  sessions: string[];
+  servers: number;
+  directories: string[];
+}
+
+/**
+ * Removes what owners that are no longer alive left behind: their servers (stopped), mounts,
+ * branch directories, snapshot builds and snapshots of branches. Live owners are never touched.
+ */
+export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
+  const report: ReapReport = { sessions: [], servers: 0, directories: [] };
+  const sessions = await listSessions(layout);
+  const dead = (id: string): boolean => !sessionAlive(sessions.get(id));
+
+  for (const id of await readdir(layout.branchesRoot).catch(() => [] as string[])) {
+    if (!dead(id)) continue;
+    const sessionDir = layout.branches(id);
+    for (const branchId of await readdir(sessionDir).catch(() => [] as string[])) {
+      const dir = layout.branch(id, branchId);
+      report.servers += await stopServerIn(path.join(dir, 'data'));
+      await removeDir(dir);
+      await removeDir(path.join(os.tmpdir(), `pgbranch-${id}-${branchId}`));
+      report.directories.push(dir);
+    }
+    await removeDir(sessionDir);
+  }
+
+  for (const name of await readdir(layout.snapshots).catch(() => [] as string[])) {
+    const dir = path.join(layout.snapshots, name);
+    const build = /^\.build-(.+)-([0-9a-f]{8})$/.exec(name);
+    if (build && dead(build[2]!)) {
+      report.servers += await stopServerIn(path.join(dir, 'data'));
+      await removeDir(dir);
+      report.directories.push(dir);
+    } else if (!build) {
+      const meta = await readCompleteMeta(dir);
+      if (meta?.ephemeralOwner && dead(meta.ephemeralOwner)) {
+        await removeDir(dir);
+        report.directories.push(dir);
+      }
+    }
+  }
+
+  for (const name of await readdir(layout.root).catch(() => [] as string[])) {
+    if (!name.startsWith('.probe-')) continue;
+    const dir = path.join(layout.root, name);
+    const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0);
+    if (age > SCRATCH_GRACE_MS) {
+      await removeDir(dir);
+      report.directories.push(dir);
+    }
+  }
+
+  for (const [id, record] of sessions) {
+    if (!sessionAlive(record)) {
+      await closeSession(layout, id);
+      report.sessions.push(id);
+    }
+  }
+  if (report.directories.length > 0 || report.servers > 0) log('reaped %o', report);
+  return report;
+}
+
+/** Stops the postmaster recorded in a data directory's postmaster.pid, if it is still that server. */
+async function stopServerIn(dataDir: string): Promise<number> {
+  const lines = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').then((s) => s.split('\n'), () => [] as string[]);
+  const pid = Number(lines[0]);
+  if (!pid || !isAlive(pid)) return 0;
+  // The pid file can outlive its server and the pid be reused: only stop a postgres serving this directory.
+  const cmd = commandLine(pid);
+  if (!cmd.includes('postgres') || !cmd.includes(dataDir)) return 0;
+  try {
+    process.kill(pid, 'SIGQUIT');
+  } catch {
+    return 0;
+  }
+  if (!(await waitForExit(pid, 5000))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+    await waitForExit(pid, 2000);
+  }
+  return 1;
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { isAlive, processStartTime } from '../system/proc.js';
+import type { CacheLayout } from './layout.js';
+
+/** The owner record of one engine: everything it makes is filed under its id. */
+export interface SessionRecord {
+  id: string;
+  pid: number;
+  /** Process start time, so a reused pid is not mistaken for a live owner. */
+  startTime?: string;
+  host: string;
+  createdAt: string;
+}
+
+/** Writes a new owner record for this process. */
+export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
+  const record: SessionRecord = {
+    id: randomBytes(4).toString('hex'),
+    pid: process.pid,
+    startTime: processStartTime(process.pid),
+    host: os.hostname(),
+    createdAt: new Date().toISOString(),
+  };
+  await mkdir(layout.sessions, { recursive: true });
+  await writeFile(layout.session(record.id), JSON.stringify(record));
+  return record;
+}
+
+export async function closeSession(layout: CacheLayout, id: string): Promise<void> {
+  await rm(layout.session(id), { force: true });
+}
+
+/** Reads every owner record; unreadable ones count as dead. */
+export async function listSessions(layout: CacheLayout): Promise<Map<string, SessionRecord | undefined>> {
+  const out = new Map<string, SessionRecord | undefined>();
+  const names = await readdir(layout.sessions).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const id = name.slice(0, -5);
+    out.set(id, await readFile(layout.session(id), 'utf8').then((s) => JSON.parse(s) as SessionRecord, () => undefined));
+  }
+  return out;
+}
+
+/** True when the record's process still runs on this host. Records of other hosts count as alive. */
+export function sessionAlive(record: SessionRecord | undefined): boolean {
+  if (!record) return false;
+  if (record.host !== os.hostname()) return true;
+  return isAlive(record.pid, record.startTime);
+}

@@ -1,0 +1,84 @@
+/**
+ * Every error pgbranch throws is a `PgbranchError` with a stable `code`, the underlying error as `cause`,
+ * and a message that names the snapshot, branch or file involved and says what to do next.
+ */
+export class PgbranchError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A SQL file of a recipe failed while seeding a snapshot. Nothing was cached. */
+export class SeedError extends PgbranchError {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly position: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('PGBRANCH_SEED_FAILED', message, options);
+  }
+}
+
+/** The Postgres binaries could not be found or do not run. */
+export class BinariesNotFoundError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_BINARIES_NOT_FOUND', message, options);
+  }
+}
+
+/** A Postgres server did not start; the message carries the tail of its log. */
+export class ServerStartError extends PgbranchError {
+  constructor(message: string, readonly logTail: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_SERVER_START_FAILED', message, options);
+  }
+}
+
+/** The requested cloner cannot work on this cache directory. */
+export class ClonerUnavailableError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_CLONER_UNAVAILABLE', message, options);
+  }
+}
+
+/** A copy-on-write clone or its removal failed (disk full, permissions, …). */
+export class CloneError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_CLONE_FAILED', message, options);
+  }
+}
+
+/** An operation was called on a branch or engine that was already destroyed, or with bad arguments. */
+export class UsageError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_USAGE', message, options);
+  }
+}
+
+/** The cache directory cannot be used (not writable, unreachable by the server user, full). */
+export class CacheDirError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_CACHE_DIR', message, options);
+  }
+}
+
+/** Short, human reason of an unknown error, for messages. */
+export function describeCause(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/** Adds the next step to take for common system errors (full disk, permissions). */
+export function hintFor(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC') return ' The disk is full: free space or point PGBRANCH_CACHE_DIR elsewhere, then run `pgbranch gc`.';
+  if (code === 'EACCES' || code === 'EPERM') return ' Check the permissions of the cache directory (PGBRANCH_CACHE_DIR).';
+  return '';
+}

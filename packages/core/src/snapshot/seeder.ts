@@ -1,0 +1,140 @@
+import { chmod, mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { copyTree } from '../cloners/tree-copy.js';
+import { removeDir } from '../cloners/remove-dir.js';
+import { initCluster } from '../drivers/local/initdb.js';
+import { startServer, type LocalServer } from '../drivers/local/local-server.js';
+import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import type { EngineContext } from '../engine/context.js';
+import { CloneError, describeCause, hintFor, PgbranchError } from '../errors.js';
+import { logger } from '../log.js';
+import { exec } from '../system/exec.js';
+import { giveTo } from '../system/run-as.js';
+import { SeedProgress } from './progress.js';
+import type { RecipeFile } from './recipe.js';
+import { markComplete, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
+import { runSqlFile } from './sql-runner.js';
+
+const log = logger('seed');
+
+/** Everything needed to build one snapshot. */
+export interface BuildJob {
+  name: string;
+  hash: string;
+  kind: SnapshotMeta['kind'];
+  /** Data directory to start from; none for the base cluster (initdb). */
+  from?: { dataDir: string; hash: string };
+  files: RecipeFile[];
+  init?: (url: string) => Promise<void> | void;
+  ephemeralOwner?: string;
+}
+
+/**
+ * Builds a snapshot in a private build directory and moves it into place only once it is
+ * complete: checkpointed, cleanly shut down, synced, with its marker written last.
+ * On failure nothing is left behind.
+ */
+export async function buildSnapshot(ctx: EngineContext, job: BuildJob): Promise<SnapshotMeta> {
+  const buildDir = ctx.layout.build(job.hash, ctx.session.id);
+  const dataDir = path.join(buildDir, 'data');
+  const progress = new SeedProgress(job.name);
+  await removeDir(buildDir);
+  try {
+    await mkdir(buildDir, { recursive: true, mode: 0o755 });
+    if (job.from) await cloneForSnapshot(ctx, job.from.dataDir, dataDir);
+    else {
+      progress.step('initdb');
+      await ctx.cloner.createSource(dataDir, ctx.runAs);
+      await initCluster(ctx.binaries, dataDir, ctx.password, ctx.runAs);
+    }
+    if (job.files.length > 0 || job.init) await runRecipe(ctx, job, buildDir, dataDir, progress);
+    await exec('sync', ['-f', dataDir]).catch((err) => log('sync -f failed (%s); relying on fsync of the marker', describeCause(err)));
+    const meta: SnapshotMeta = {
+      name: job.name,
+      hash: job.hash,
+      parent: job.from?.hash,
+      kind: job.kind,
+      createdAt: new Date().toISOString(),
+      sizeBytes: await treeSize(dataDir),
+      postgresVersion: ctx.binaries.version,
+      files: job.files.map((f) => f.display),
+      ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
+    };
+    await writeMeta(buildDir, meta);
+    const finalDir = ctx.layout.snapshot(job.hash);
+    await removeDir(finalDir); // an incomplete leftover of a crashed build
+    await rename(buildDir, finalDir);
+    await markComplete(finalDir);
+    progress.done(job.hash);
+    return meta;
+  } catch (err) {
+    progress.failed();
+    await removeDir(buildDir).catch(() => undefined);
+    if (err instanceof PgbranchError) throw err;
+    throw new PgbranchError(
+      'PGBRANCH_SNAPSHOT_FAILED',
+      `Snapshot "${job.name}" (${job.hash.slice(0, 12)}) could not be built: ${describeCause(err)}.${hintFor(err)} Nothing was cached.`,
+      { cause: err },
+    );
+  }
+}
+
+/** Copies a data directory into a new snapshot source, as independent of the original as the cloner allows. */
+export async function cloneForSnapshot(ctx: EngineContext, source: string, target: string): Promise<void> {
+  try {
+    if (ctx.cloner.standalone) await ctx.cloner.clone(source, target, ctx.runAs);
+    else await copyTree(source, target, 'bytes', ctx.runAs);
+  } catch (err) {
+    throw new CloneError(`Could not copy ${source} to ${target} with the ${ctx.cloner.name} cloner: ${describeCause(err)}.${hintFor(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function runRecipe(ctx: EngineContext, job: BuildJob, buildDir: string, dataDir: string, progress: SeedProgress): Promise<void> {
+  const socketDir = ctx.layout.socketDir(buildDir, ctx.session.id, job.hash.slice(0, 8));
+  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  await chmod(socketDir, 0o700);
+  await giveTo(ctx.runAs, socketDir);
+  let server: LocalServer | undefined;
+  try {
+    progress.step('starting server');
+    server = await startServer(ctx.binaries, {
+      dataDir,
+      socketDir,
+      logFile: path.join(buildDir, 'postgres.log'),
+      settings: ctx.settings,
+      runAs: ctx.runAs,
+      label: `snapshot "${job.name}"`,
+    });
+    const client = new pg.Client({ host: socketDir, port: server.port, user: SUPERUSER, database: DATABASE });
+    await client.connect();
+    try {
+      for (const [i, file] of job.files.entries()) {
+        progress.step(`${file.display} (${i + 1}/${job.files.length})`);
+        await runSqlFile(client, file, job.name);
+      }
+      if (job.init) {
+        progress.step('init()');
+        const url = `postgresql://${SUPERUSER}:${encodeURIComponent(ctx.password)}@127.0.0.1:${server.port}/${DATABASE}`;
+        try {
+          await job.init(url);
+        } catch (err) {
+          throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, {
+            cause: err,
+          });
+        }
+      }
+      progress.step('checkpoint');
+      await client.query('CHECKPOINT');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    await server.stop('fast');
+    server = undefined;
+  } finally {
+    await server?.stop('immediate').catch(() => undefined);
+    await removeDir(socketDir);
+  }
+}

@@ -1,0 +1,56 @@
+import { open, readFile, readdir, lstat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What is stored beside a snapshot's data directory. */
+export interface SnapshotMeta {
+  name: string;
+  hash: string;
+  /** Hash of the snapshot it was made from (the base cluster for recipes). */
+  parent?: string;
+  kind: 'base' | 'recipe' | 'branch';
+  createdAt: string;
+  sizeBytes: number;
+  postgresVersion: string;
+  files: string[];
+  /** Session that owns a snapshot taken of a branch; such snapshots go away with their owner. */
+  ephemeralOwner?: string;
+}
+
+export const COMPLETE_MARKER = 'COMPLETE';
+const META_FILE = 'meta.json';
+
+/** Reads a snapshot's metadata if it is complete; an incomplete snapshot is treated as absent. */
+export async function readCompleteMeta(dir: string): Promise<SnapshotMeta | undefined> {
+  const complete = await lstat(path.join(dir, COMPLETE_MARKER)).then(() => true, () => false);
+  if (!complete) return undefined;
+  return readFile(path.join(dir, META_FILE), 'utf8').then((s) => JSON.parse(s) as SnapshotMeta, () => undefined);
+}
+
+export async function writeMeta(dir: string, meta: SnapshotMeta): Promise<void> {
+  await writeFile(path.join(dir, META_FILE), JSON.stringify(meta, null, 2));
+}
+
+/** Writes the completion marker last, durably: only a fully built snapshot ever has one. */
+export async function markComplete(dir: string): Promise<void> {
+  const marker = await open(path.join(dir, COMPLETE_MARKER), 'w');
+  await marker.writeFile(new Date().toISOString());
+  await marker.sync();
+  await marker.close();
+  const d = await open(dir, 'r');
+  await d.sync().catch(() => undefined);
+  await d.close();
+}
+
+/** Apparent size of a tree in bytes. */
+export async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (current: string): Promise<void> => {
+    for (const e of await readdir(current, { withFileTypes: true })) {
+      const full = path.join(current, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile()) total += (await lstat(full)).size;
+    }
+  };
+  await walk(dir);
+  return total;
+}
