@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { exec } from '../system/exec.js';
 import { giveLinkTo, giveTo, type RunAs } from '../system/run-as.js';
 
 /** How file contents are copied: share extents (reflink) or copy bytes. */
@@ -8,11 +9,29 @@ export type CopyMode = 'reflink' | 'bytes';
 
 const IN_FLIGHT = 64;
 
+let gnuCp: Promise<boolean> | undefined;
+
+/** GNU cp clones or copies a ~1,000-file data directory about twice as fast as per-file calls from Node. */
+function hasGnuCp(): Promise<boolean> {
+  gnuCp ??= exec('cp', ['--version']).then((r) => r.stdout.includes('GNU coreutils'), () => false);
+  return gnuCp;
+}
+
 /**
- * Copies a directory tree, file by file, with the given content mode, keeping file modes and
- * handing everything to the server user. Runs up to IN_FLIGHT file operations at once.
+ * Copies a directory tree with the given content mode, keeping modes and handing everything to the
+ * server user. Uses GNU `cp -a` where present (it keeps owners when run as root), else a Node walk.
  */
 export async function copyTree(source: string, target: string, mode: CopyMode, runAs: RunAs): Promise<void> {
+  if (await hasGnuCp()) {
+    await exec('cp', ['-a', `--reflink=${mode === 'reflink' ? 'always' : 'never'}`, '--', source, target]);
+    if (runAs.dropped) await giveTo(runAs, target);
+    return;
+  }
+  await copyTreeByFile(source, target, mode, runAs);
+}
+
+/** Node-only copy, file by file, up to IN_FLIGHT operations at once. */
+export async function copyTreeByFile(source: string, target: string, mode: CopyMode, runAs: RunAs): Promise<void> {
   const flags = mode === 'reflink' ? constants.COPYFILE_FICLONE_FORCE : 0;
   const queue: Array<() => Promise<void>> = [];
   const dirs: Array<[string, string]> = [[source, target]];

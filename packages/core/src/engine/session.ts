@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { isAlive, processStartTime } from '../system/proc.js';
 import type { CacheLayout } from './layout.js';
@@ -24,7 +24,10 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
     createdAt: new Date().toISOString(),
   };
   await mkdir(layout.sessions, { recursive: true });
-  await writeFile(layout.session(record.id), JSON.stringify(record));
+  // Written then renamed, so a reaper in another process never reads half a record.
+  const tmp = `${layout.session(record.id)}.tmp`;
+  await writeFile(tmp, JSON.stringify(record));
+  await rename(tmp, layout.session(record.id));
   return record;
 }
 
@@ -39,9 +42,18 @@ export async function listSessions(layout: CacheLayout): Promise<Map<string, Ses
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
     const id = name.slice(0, -5);
-    out.set(id, await readFile(layout.session(id), 'utf8').then((s) => JSON.parse(s) as SessionRecord, () => undefined));
+    const text = await readFile(layout.session(id), 'utf8').catch(() => undefined);
+    out.set(id, parseRecord(text));
   }
   return out;
+}
+
+function parseRecord(text: string | undefined): SessionRecord | undefined {
+  try {
+    return text ? (JSON.parse(text) as SessionRecord) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the record's process still runs on this host. Records of other hosts count as alive. */

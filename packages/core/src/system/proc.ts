@@ -37,10 +37,10 @@ export function commandLine(pid: number): string {
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (hasExited(pid)) return true;
     await new Promise((r) => setTimeout(r, 5));
   }
-  return !isAlive(pid);
+  return hasExited(pid);
 }
 
 /** True when `pid` has exited (or is a zombie nobody reaped yet): usable where the event loop does not run. */

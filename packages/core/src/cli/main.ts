@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { PgbranchError } from '../errors.js';
+import { runDoctor } from './doctor.js';
+import { runGc } from './gc.js';
+
+const USAGE = `pgbranch: copy-on-write PostgreSQL branches for tests
+
+Usage:
+  pgbranch doctor [--cache-dir DIR] [--json]   what the engine would choose here, and what is missing
+  pgbranch gc     [--cache-dir DIR] [--json]   stop and remove what dead processes left in the cache
+
+Options:
+  --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
+  --json            machine-readable output
+  -h, --help        this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'cache-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const common = { cacheDir: values['cache-dir'], json: values.json };
+  switch (command) {
+    case 'doctor':
+      return runDoctor(common);
+    case 'gc':
+      return runGc(common);
+    default:
+      process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    const known = err instanceof PgbranchError;
+    process.stderr.write(`pgbranch: ${known ? `${err.message} [${err.code}]` : (err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = known ? 1 : 70;
+  },
+);

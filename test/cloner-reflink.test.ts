@@ -1,0 +1,3 @@
+import { branchingSuite } from './support/branching-suite.js';
+
+branchingSuite('reflink', 'suite');

@@ -1,0 +1,74 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Postgres server processes whose command line mentions `dir`. */
+export function postgresProcessesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      if (cmd[0]?.endsWith('postgres') && cmd.some((a) => a.startsWith(dir))) pids.push(Number(name));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Mount points at or below `dir`. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(dir + '/'));
+}
+
+/** Real uid of a process. */
+export function uidOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
+  return Number(line.split(/\s+/)[1]);
+}
+
+/** Runs a script from test/support/scripts in a child Node process and collects its JSON lines. */
+export function runScript(script: string, args: string[], options: { untilLine?: (line: Record<string, unknown>) => boolean } = {}) {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'test/support/scripts', script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PGBRANCH_QUIET: '1' },
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const matched = new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (d) => {
+      buffer += d;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        if (options.untilLine?.(line)) resolve(line);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (code === 0 && !options.untilLine) resolve(lines.at(-1) ?? {});
+      else reject(new Error(`${script} exited ${code ?? signal}: ${stderr}`));
+    });
+  });
+  return { child, lines, done: matched };
+}
+
+/** The `pgbranch` CLI, as a user would run it. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync(process.execPath, [path.join(repoRoot, 'packages/core/dist/cli/main.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+}
