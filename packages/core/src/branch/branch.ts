@@ -173,8 +173,10 @@ export class Branch implements AsyncDisposable {
   }
 
   private async cloneAndStart(port?: number): Promise<void> {
+    const t0 = performance.now();
     try {
       await this.ctx.cloner.clone(this.parent.dataDir, this.dataDir, this.ctx.runAs);
+      log('%s: %s clone in %dms', this.name, this.ctx.cloner.name, Math.round(performance.now() - t0));
     } catch (err) {
       throw new CloneError(
         `Branch "${this.name}" of snapshot "${this.parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`,
