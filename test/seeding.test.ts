@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, PgbranchError, SeedError, type Engine } from '@pgbranch/core';
 import { query } from './support/pg.js';
+import { freshCacheDir } from './support/processes.js';
 
 describe('seeding', () => {
   const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'seeding');
@@ -13,7 +14,7 @@ describe('seeding', () => {
   let dir: string;
 
   beforeAll(async () => {
-    await rm(cacheDir, { recursive: true, force: true });
+    await freshCacheDir(cacheDir);
     engine = await createEngine({ cacheDir, cloner: 'copy' });
     dir = await mkdtemp(path.join(os.tmpdir(), 'pgbranch-seeding-'));
   });

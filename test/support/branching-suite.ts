@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, SeedError, UsageError, type Engine, type Snapshot } from '@pgbranch/core';
 import { query } from './pg.js';
-import { cli, mountsUnder, postgresProcessesUnder, repoRoot, runScript, uidOf } from './processes.js';
+import { cli, freshCacheDir, mountsUnder, postgresProcessesUnder, repoRoot, runScript, uidOf } from './processes.js';
 import { clonerTarget, requireAll } from './targets.js';
 import type { ClonerName } from '@pgbranch/core';
 
@@ -32,7 +32,7 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
 
     beforeAll(async () => {
       if (target.unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${target.unavailable}`);
-      await rm(cacheDir, { recursive: true, force: true });
+      await freshCacheDir(cacheDir);
       engine = await createEngine({ cacheDir, cloner: clonerName });
       snap = await engine.snapshot({ name: 'sync-store', sql: [SYNC_STORE] });
     });

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +15,7 @@ export function postgresProcessesUnder(dir: string): number[] {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
-      if (cmd[0]?.endsWith('postgres') && cmd.some((a) => a.startsWith(dir))) pids.push(Number(name));
+      if (cmd[0]?.endsWith('postgres') && cmd.some((a) => a === dir || a.startsWith(dir.endsWith('/') ? dir : dir + '/'))) pids.push(Number(name));
     } catch {
       // Exited while we looked.
     }
@@ -71,4 +72,10 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): string {
     encoding: 'utf8',
     env: { ...process.env, ...env },
   });
+}
+
+/** Empties a test cache directory, first reaping what an earlier, interrupted run may have left running or mounted. */
+export async function freshCacheDir(dir: string): Promise<void> {
+  if (existsSync(dir)) cli(['gc', '--cache-dir', dir]);
+  await rm(dir, { recursive: true, force: true });
 }

@@ -70,7 +70,7 @@ export class CacheDirError extends PgbranchError {
 export function describeCause(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+    return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
 }

@@ -9,3 +9,9 @@ export { resolveOptions, defaultCacheDir, type EngineOptions, type ResolvedOptio
 export { defaultSettings } from './drivers/local/settings.js';
 export type { ReapReport } from './engine/reaper.js';
 export * from './errors.js';
+export { Pool, resolvePoolOptions, type PoolOptions, type PoolStats, type ResolvedPoolOptions } from './pool/pool.js';
+export { Lease } from './pool/lease.js';
+export { summarize, type LatencySummary } from './pool/latency.js';
+export { PoolServer, type PoolServerOptions, type KeptBranch } from './server/pool-server.js';
+export { PoolClient } from './server/pool-client.js';
+export type { LeaseInfo, PoolAddress } from './server/protocol.js';

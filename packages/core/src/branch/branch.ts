@@ -133,6 +133,15 @@ export class Branch implements AsyncDisposable {
     });
   }
 
+  /**
+   * Leaves this branch running after its engine closes or the process exits (to inspect a failed
+   * test). The next engine on the same cache directory, or `pgbranch gc`, removes it.
+   */
+  keep(): void {
+    this.untrack();
+    this.untrack = () => undefined;
+  }
+
   /** Stops the server and removes the clone. Safe to call twice. */
   destroy(): Promise<void> {
     if (this.destroyed) return this.queue.then(() => undefined, () => undefined);

@@ -12,6 +12,7 @@ import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../s
 import { buildSnapshot, type BuildJob } from '../snapshot/seeder.js';
 import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
 import { Snapshot } from '../snapshot/snapshot.js';
+import { Pool, type PoolOptions } from '../pool/pool.js';
 import type { EngineContext, TrackedResource } from './context.js';
 import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
@@ -127,6 +128,17 @@ export class Engine implements AsyncDisposable {
       hasInit: Boolean(recipe.init),
     });
     return this.obtain({ name: recipe.name, hash, kind: 'recipe', from: { dataDir: parent.dataDir, hash: parent.hash }, files, init: recipe.init });
+  }
+
+  /**
+   * A warm pool of branches of `snapshot`: `acquire()` hands over an already running branch.
+   * Closed with the engine.
+   */
+  pool(snapshot: Snapshot, options: PoolOptions = {}): Pool {
+    this.assertOpen();
+    const pool = new Pool(snapshot, options);
+    this.track({ cleanupSync: () => undefined, dispose: () => pool.close() });
+    return pool;
   }
 
   /** Removes what dead owners left behind (servers, mounts, directories). */

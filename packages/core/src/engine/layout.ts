@@ -36,6 +36,11 @@ export class CacheLayout {
   branch(session: string, id: string): string {
     return path.join(this.branches(session), id);
   }
+  /** Where a session's pool server listens: beside its owner record when the path is short enough. */
+  poolSocket(session: string): string {
+    const inside = path.join(this.sessions, `${session}.sock`);
+    return inside.length <= 107 ? inside : path.join(os.tmpdir(), `pgbranch-${session}-pool.sock`);
+  }
   get secret(): string {
     return path.join(this.root, 'secret');
   }

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
@@ -69,6 +69,7 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
 
   for (const [id, record] of sessions) {
     if (!sessionAlive(record)) {
+      await rm(layout.poolSocket(id), { force: true });
       await closeSession(layout, id);
       report.sessions.push(id);
     }

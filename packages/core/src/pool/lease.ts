@@ -29,6 +29,11 @@ export class Lease implements AsyncDisposable {
     await this.onRelease(this);
   }
 
+  /** @internal The pool handed the branch to someone else for good (keep); the lease is over. */
+  markDetached(): void {
+    this.released = true;
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.released) await this.release();
   }

@@ -151,6 +151,17 @@ export class Pool implements AsyncDisposable {
     await this.close();
   }
 
+  /**
+   * Ends a lease without destroying its branch: the caller owns the branch from now on
+   * (used to keep a failed test's branch). The pool starts a replacement.
+   */
+  detach(lease: Lease): Branch {
+    if (!this.leased.delete(lease.id)) throw new UsageError(`Lease ${lease.id} is not held from this pool.`);
+    lease.markDetached();
+    this.refill();
+    return lease.branch;
+  }
+
   private lease(branch: Branch, started: number): Lease {
     const waited = performance.now() - started;
     this.acquireMs.record(waited);
@@ -217,8 +228,9 @@ export class Pool implements AsyncDisposable {
     if (branch && waiter) waiter.resolve(this.lease(branch, waiter.started));
     else if (branch) this.ready.push(branch);
     else if (waiter) {
+      // Delivered to the caller this attempt was for; later callers get their own attempt.
       waiter.reject(this.failure!);
-      this.failure = this.waiters.length > 0 ? undefined : this.failure;
+      this.failure = undefined;
     }
     this.refill();
   }

@@ -1,0 +1,251 @@
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import type { Branch } from '../branch/branch.js';
+import { createEngine, type Engine, type SnapshotRequest } from '../engine/engine.js';
+import { CacheLayout } from '../engine/layout.js';
+import { describeCause, PgbranchError, UsageError } from '../errors.js';
+import { logger } from '../log.js';
+import type { EngineOptions } from '../options.js';
+import type { Lease } from '../pool/lease.js';
+import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse } from './protocol.js';
+
+const log = logger('server');
+
+export interface PoolServerOptions {
+  /** Engine options (cache directory, cloner, Postgres binaries and settings). */
+  engine?: EngineOptions;
+  /** Recipes by key; each gets a snapshot (seeded or reused now) and a warm pool. */
+  recipes: Record<string, SnapshotRequest>;
+  pool?: PoolOptions;
+  /** Listen on a unix socket (default) or on 127.0.0.1. */
+  listen?: 'unix' | 'tcp';
+}
+
+/** A branch kept running after a failure, for a person to inspect. */
+export interface KeptBranch {
+  reason: string;
+  branch: string;
+  port: number;
+  socketDir: string;
+  /** URL without the password (the password is in the cache directory's `secret` file). */
+  redactedUrl: string;
+}
+
+interface Held {
+  lease: Lease;
+  key: string;
+  connection: Connection;
+}
+
+interface Connection {
+  socket: net.Socket;
+  leases: Set<string>;
+}
+
+/**
+ * Owns an engine and one warm pool per recipe, and leases branches to workers over a socket.
+ * A lease lives as long as the worker's connection; closing the server reclaims everything.
+ */
+export class PoolServer implements AsyncDisposable {
+  readonly kept: KeptBranch[] = [];
+  private readonly held = new Map<string, Held>();
+  private readonly connections = new Set<Connection>();
+  private leasesServed = 0;
+  private closing: Promise<void> | undefined;
+  private snapshotCount = 0;
+
+  private constructor(
+    readonly engine: Engine,
+    private readonly server: net.Server,
+    readonly address: PoolAddress,
+    private readonly snapshots: Map<string, Snapshot>,
+    private readonly pools: Map<string, Pool>,
+    private readonly socketPath: string | undefined,
+  ) {
+    server.on('connection', (socket) => this.accept(socket));
+  }
+
+  /** Seeds (or reuses) every recipe's snapshot, starts the pools and listens. */
+  static async start(options: PoolServerOptions): Promise<PoolServer> {
+    const engine = await createEngine(options.engine);
+    try {
+      const snapshots = new Map<string, Snapshot>();
+      const pools = new Map<string, Pool>();
+      for (const [key, recipe] of Object.entries(options.recipes)) {
+        const snap = await engine.snapshot(recipe);
+        snapshots.set(key, snap);
+        pools.set(key, engine.pool(snap, options.pool));
+      }
+      const server = net.createServer();
+      let address: PoolAddress;
+      let socketPath: string | undefined;
+      if (options.listen === 'tcp') {
+        await listen(server, { host: '127.0.0.1', port: 0 });
+        address = `tcp:127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      } else {
+        socketPath = new CacheLayout(engine.info().cacheDir).poolSocket(engine.info().session);
+        await rm(socketPath, { force: true });
+        await listen(server, { path: socketPath });
+        address = `unix:${socketPath}`;
+      }
+      log('pool server listening on %s', address);
+      return new PoolServer(engine, server, address, snapshots, pools, socketPath);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+  }
+
+  /** The snapshots served, by key. */
+  snapshotInfo(): Array<{ key: string; name: string; hash: string; reused: boolean; sizeBytes: number }> {
+    return [...this.snapshots].map(([key, s]) => ({ key, name: s.name, hash: s.hash, reused: s.reused, sizeBytes: s.sizeBytes }));
+  }
+
+  stats(): { leasesServed: number; pools: Record<string, PoolStats> } {
+    return { leasesServed: this.leasesServed, pools: Object.fromEntries([...this.pools].map(([k, p]) => [k, p.stats()])) };
+  }
+
+  /** Waits until every pool has its warm branches ready. */
+  async whenWarm(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.whenWarm()));
+  }
+
+  /** Stops listening, reclaims every lease and stops every branch except kept ones. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        for (const c of this.connections) c.socket.destroy();
+      });
+      await this.engine.close();
+      if (this.socketPath) await rm(this.socketPath, { force: true });
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private accept(socket: net.Socket): void {
+    const connection: Connection = { socket, leases: new Set() };
+    this.connections.add(connection);
+    const decoder = new LineDecoder();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      try {
+        decoder.push(chunk, (m) => void this.handle(connection, m as PoolRequest));
+      } catch (err) {
+        log('bad message: %s', describeCause(err));
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.connections.delete(connection);
+      // The worker is gone (finished, crashed or killed): take its branches back.
+      for (const leaseId of connection.leases) void this.releaseLease(leaseId);
+    });
+  }
+
+  private async handle(connection: Connection, request: PoolRequest): Promise<void> {
+    let response: PoolResponse;
+    try {
+      response = { id: request.id, ok: true, result: await this.dispatch(connection, request) };
+    } catch (err) {
+      const code = err instanceof PgbranchError ? err.code : 'PGBRANCH_POOL_SERVER_ERROR';
+      response = { id: request.id, ok: false, error: { code, message: describeCause(err) } };
+    }
+    if (!connection.socket.destroyed) connection.socket.write(JSON.stringify(response) + '\n');
+  }
+
+  private async dispatch(connection: Connection, request: PoolRequest): Promise<unknown> {
+    switch (request.op) {
+      case 'acquire':
+        return this.acquire(connection, request.key);
+      case 'release':
+        await this.releaseLease(request.leaseId);
+        return null;
+      case 'keep':
+        return this.keep(request.leaseId, request.reason ?? 'kept');
+      case 'reset':
+        await this.heldLease(request.leaseId).lease.branch.reset();
+        return null;
+      case 'snapshot':
+        return this.snapshotLease(request.leaseId, request.name);
+      case 'stats':
+        return this.stats().pools;
+      default:
+        throw new UsageError(`Unknown pool server operation "${(request as { op: string }).op}".`);
+    }
+  }
+
+  private async acquire(connection: Connection, key: string): Promise<LeaseInfo> {
+    const pool = this.pools.get(key);
+    if (!pool) throw new UsageError(`No snapshot "${key}" on this pool server (known: ${[...this.pools.keys()].join(', ')}).`);
+    const lease = await pool.acquire();
+    if (connection.socket.destroyed) {
+      // The worker left while waiting: the branch goes straight back.
+      await lease.release();
+      throw new UsageError('The connection closed while waiting for a branch.');
+    }
+    this.held.set(lease.id, { lease, key, connection });
+    connection.leases.add(lease.id);
+    this.leasesServed++;
+    const c = lease.branch.connectionOptions();
+    return { leaseId: lease.id, key, branch: lease.branch.name, url: lease.url, ...c, socketDir: lease.branch.socketDir, waitedMs: lease.waitedMs };
+  }
+
+  private async releaseLease(leaseId: string): Promise<void> {
+    const held = this.held.get(leaseId);
+    if (!held) return; // late or repeated release: harmless
+    this.held.delete(leaseId);
+    held.connection.leases.delete(leaseId);
+    if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
+  }
+
+  private keep(leaseId: string, reason: string): KeptBranch {
+    const { lease, key, connection } = this.heldLease(leaseId);
+    this.held.delete(leaseId);
+    connection.leases.delete(leaseId);
+    const branch: Branch = this.pools.get(key)!.detach(lease);
+    branch.keep();
+    const c = branch.connectionOptions();
+    const kept: KeptBranch = {
+      reason,
+      branch: branch.name,
+      port: c.port,
+      socketDir: branch.socketDir,
+      redactedUrl: `postgresql://${c.user}@${c.host}:${c.port}/${c.database}`,
+    };
+    this.kept.push(kept);
+    return kept;
+  }
+
+  private async snapshotLease(leaseId: string, name?: string): Promise<{ key: string; hash: string }> {
+    const { lease, key } = this.heldLease(leaseId);
+    const snap = await lease.branch.snapshot({ name });
+    const childKey = `${key}/${name ?? 'snapshot'}-${++this.snapshotCount}`;
+    this.snapshots.set(childKey, snap);
+    this.pools.set(childKey, this.engine.pool(snap, { warm: 0 }));
+    return { key: childKey, hash: snap.hash };
+  }
+
+  private heldLease(leaseId: string): Held {
+    const held = this.held.get(leaseId);
+    if (!held) throw new UsageError(`Lease ${leaseId} is not held (released already, or never acquired).`);
+    return held;
+  }
+}
+
+function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

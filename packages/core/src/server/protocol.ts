@@ -1,0 +1,54 @@
+/**
+ * The pool server's wire protocol: one JSON object per line over a unix socket (or 127.0.0.1).
+ * A lease belongs to the connection that acquired it: when the connection closes, the server
+ * takes back every lease still held on it.
+ */
+export type PoolRequest =
+  | { id: number; op: 'acquire'; key: string; holder?: string }
+  | { id: number; op: 'release'; leaseId: string }
+  | { id: number; op: 'keep'; leaseId: string; reason?: string }
+  | { id: number; op: 'reset'; leaseId: string }
+  | { id: number; op: 'snapshot'; leaseId: string; name?: string }
+  | { id: number; op: 'stats' };
+
+export type PoolResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
+
+/** What a worker gets for a lease: everything to connect, nothing more. */
+export interface LeaseInfo {
+  leaseId: string;
+  key: string;
+  branch: string;
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  socketDir: string;
+  waitedMs: number;
+}
+
+/** Splits a byte stream into JSON lines. */
+export class LineDecoder {
+  private buffer = '';
+
+  push(chunk: string, onMessage: (message: unknown) => void): void {
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line.trim()) onMessage(JSON.parse(line));
+    }
+  }
+}
+
+/** `unix:/path/pool.sock` or `tcp:127.0.0.1:PORT`. */
+export type PoolAddress = string;
+
+export function parseAddress(address: PoolAddress): { path: string } | { host: string; port: number } {
+  if (address.startsWith('unix:')) return { path: address.slice(5) };
+  const m = /^tcp:([\d.]+):(\d+)$/.exec(address);
+  if (!m) throw new Error(`Bad pool server address "${address}": expected unix:/path or tcp:127.0.0.1:PORT.`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
