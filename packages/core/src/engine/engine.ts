@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import { selectCloner, type ProbeResult } from '../cloners/select-cloner.js';
 import { findBinaries } from '../drivers/local/binaries.js';
@@ -155,6 +155,8 @@ export class Engine implements AsyncDisposable {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
     }
+    // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
+    await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
     await closeSession(this.ctx.layout, this.ctx.session.id);
     this.unregister();
   }

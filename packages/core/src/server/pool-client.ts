@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { PgbranchError, UsageError } from '../errors.js';
 import type { PoolStats } from '../pool/pool.js';
+import type { KeptBranch } from './pool-server.js';
 import { LineDecoder, parseAddress, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
@@ -38,8 +39,8 @@ export class PoolClient implements AsyncDisposable {
     return this.call({ op: 'release', leaseId }) as Promise<void>;
   }
   /** Keeps a lease's branch running after the run (for a failed test to inspect); returns how to reach it. */
-  keep(leaseId: string, reason?: string): Promise<{ url: string; socketDir: string; port: number }> {
-    return this.call({ op: 'keep', leaseId, reason }) as Promise<{ url: string; socketDir: string; port: number }>;
+  keep(leaseId: string, reason?: string): Promise<KeptBranch> {
+    return this.call({ op: 'keep', leaseId, reason }) as Promise<KeptBranch>;
   }
   reset(leaseId: string): Promise<void> {
     return this.call({ op: 'reset', leaseId }) as Promise<void>;

@@ -53,6 +53,7 @@ export class PoolServer implements AsyncDisposable {
   private readonly held = new Map<string, Held>();
   private readonly connections = new Set<Connection>();
   private leasesServed = 0;
+  private readonly holders = new Set<string>();
   private closing: Promise<void> | undefined;
   private snapshotCount = 0;
 
@@ -103,8 +104,13 @@ export class PoolServer implements AsyncDisposable {
     return [...this.snapshots].map(([key, s]) => ({ key, name: s.name, hash: s.hash, reused: s.reused, sizeBytes: s.sizeBytes }));
   }
 
-  stats(): { leasesServed: number; pools: Record<string, PoolStats> } {
-    return { leasesServed: this.leasesServed, pools: Object.fromEntries([...this.pools].map(([k, p]) => [k, p.stats()])) };
+  /** Leases handed out, distinct holders (test files) that asked, and each pool's counters. */
+  stats(): { leasesServed: number; holders: number; pools: Record<string, PoolStats> } {
+    return {
+      leasesServed: this.leasesServed,
+      holders: this.holders.size,
+      pools: Object.fromEntries([...this.pools].map(([k, p]) => [k, p.stats()])),
+    };
   }
 
   /** Waits until every pool has its warm branches ready. */
@@ -164,6 +170,7 @@ export class PoolServer implements AsyncDisposable {
   private async dispatch(connection: Connection, request: PoolRequest): Promise<unknown> {
     switch (request.op) {
       case 'acquire':
+        if (request.holder) this.holders.add(request.holder);
         return this.acquire(connection, request.key);
       case 'release':
         await this.releaseLease(request.leaseId);

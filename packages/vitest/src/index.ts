@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vitest/config';
+import { storeOptions, type PgbranchVitestOptions } from './options.js';
+
+export type { PgbranchVitestOptions, PgbranchProvided } from './options.js';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const toArray = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * Gives every test file its own PostgreSQL branch. The snapshot is seeded once (or reused from the
+ * cache) in global setup, a pool server keeps branches warm, and each file leases one before its
+ * module is imported, so `process.env.DATABASE_URL` is right even at module top level.
+ */
+export function pgbranch(options: PgbranchVitestOptions = {}): Plugin {
+  storeOptions(options);
+  return {
+    name: 'pgbranch',
+    config(config) {
+      const test = (config.test ??= {});
+      test.globalSetup = [here('./global-setup.js'), ...toArray(test.globalSetup)];
+      // First, so the user's own setup files already see DATABASE_URL.
+      test.setupFiles = [here('./setup-file.js'), ...toArray(test.setupFiles)];
+    },
+  };
+}
