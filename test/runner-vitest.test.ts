@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
+import { runRunner } from './support/runner.js';
+
+const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest');
+const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest-report.json');
+const SUMMARY = /pgbranch: (\d+) files, (\d+) branches leased, lease wait median [\d.]+ ms \(p95 [\d.]+ ms\), snapshot sync-store (built|reused) \([0-9a-f]{12}\), cloner \w+/;
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runRunner('vitest-app', 'vitest', args, { PGBRANCH_CACHE_DIR: cacheDir, ...env }, reportFile);
+
+/** Nothing of a finished run may survive: no server, no branch directory, no owner record. */
+function expectNothingLeft(): void {
+  expect(postgresProcessesUnder(cacheDir)).toEqual([]);
+  expect(readdirSync(path.join(cacheDir, 'branches'))).toEqual([]);
+  expect(readdirSync(path.join(cacheDir, 'sessions'))).toEqual([]);
+}
+
+describe('vitest plugin on the example project (real vitest CLI)', () => {
+  beforeAll(() => freshCacheDir(cacheDir));
+  afterAll(() => freshCacheDir(cacheDir));
+
+  it('gives each of 11 parallel files its own branch (forks, isolate)', async () => {
+    const { code, output, report } = await run([]);
+    expect(code, output).toBe(0);
+    expect(report.numFailedTests).toBe(0);
+    expect(report.testResults).toHaveLength(11);
+    const summary = SUMMARY.exec(output);
+    expect(summary, output).not.toBeNull();
+    expect(summary![1]).toBe('11');
+    expectNothingLeft();
+  });
+
+  it('works with threads and without isolation, reusing the cached snapshot', async () => {
+    for (const args of [['--pool=threads'], ['--pool=threads', '--isolate=false'], ['--pool=forks', '--isolate=false']]) {
+      const { code, output, report } = await run(args);
+      expect(code, `${args.join(' ')}\n${output}`).toBe(0);
+      expect(report.testResults.every((f) => f.status === 'passed')).toBe(true);
+      expect(SUMMARY.exec(output)?.[3]).toBe('reused');
+      expectNothingLeft();
+    }
+  });
+
+  it('gives every test its own branch with isolation: test', async () => {
+    const { code, output } = await run([], { EXAMPLE_ISOLATION: 'test' });
+    expect(code, output).toBe(0);
+    const summary = SUMMARY.exec(output)!;
+    expect(Number(summary[2])).toBeGreaterThan(Number(summary[1]) * 2);
+    expectNothingLeft();
+  });
+
+  it('splits files across --shard runs', async () => {
+    const one = await run(['--shard=1/2']);
+    const two = await run(['--shard=2/2']);
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(one.report.testResults.length + two.report.testResults.length).toBe(11);
+    expectNothingLeft();
+  });
+
+  it('reclaims the branch of a worker that dies mid-file', async () => {
+    const { code, output, report } = await run([], { EXAMPLE_CRASH: '1' });
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/Worker exited unexpectedly/);
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(31);
+    expectNothingLeft();
+  });
+
+  it('keeps a failed file’s branch, prints how to reach it without the password, and gc removes it', async () => {
+    const { code, output } = await run([], { EXAMPLE_FAIL: '1' });
+    expect(code).not.toBe(0);
+    const secret = readFileSync(path.join(cacheDir, 'secret'), 'utf8').trim();
+    expect(output).not.toContain(secret);
+    const kept = /kept branch \S+ \(.*failing\.test\.ts\): postgresql:\/\/postgres@127\.0\.0\.1:(\d+)\/postgres .* psql -h (\S+) -p (\d+)/.exec(output);
+    expect(kept, output).not.toBeNull();
+    const client = new pg.Client({ host: kept![2], port: Number(kept![3]), user: 'postgres', database: 'postgres' });
+    await client.connect();
+    const { rows } = await client.query("select name from documents where workspace_id = 4242");
+    await client.end();
+    expect(rows).toEqual([{ name: 'kept-row' }]);
+    expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
+    expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 1 servers/);
+    expectNothingLeft();
+  });
+});

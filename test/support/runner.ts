@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './processes.js';
+
+export interface RunnerResult {
+  code: number | null;
+  output: string;
+  /** The runner's JSON report (vitest and jest share the fields used here). */
+  report: { numPassedTests: number; numFailedTests: number; numPassedTestSuites?: number; testResults: Array<{ name: string; status: string }> };
+}
+
+/** An environment for a nested runner: without the outer vitest's worker variables. */
+function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(__)?VITEST|^JEST_WORKER_ID$/.test(k)) env[k] = v;
+  return { ...env, ...extra, FORCE_COLOR: '0', NO_COLOR: '1' };
+}
+
+/** Runs a runner's CLI (from the workspace's node_modules/.bin) in an example project and reads its JSON report. */
+export function runRunner(project: string, bin: 'vitest' | 'jest', args: string[], env: NodeJS.ProcessEnv, reportFile: string): Promise<RunnerResult> {
+  const cwd = path.join(repoRoot, 'fixtures/projects', project);
+  const binPath = path.join(cwd, 'node_modules/.bin', bin);
+  const reportArgs = bin === 'vitest' ? ['--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`] : ['--json', `--outputFile=${reportFile}`];
+  return new Promise((resolve, reject) => {
+    const child = spawn(binPath, [...(bin === 'vitest' ? ['run'] : []), ...args, ...reportArgs], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      let report: RunnerResult['report'];
+      try {
+        report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      } catch (err) {
+        reject(new Error(`${bin} ${args.join(' ')} wrote no report (exit ${code}):\n${output}`, { cause: err }));
+        return;
+      }
+      resolve({ code, output, report });
+    });
+  });
+}
