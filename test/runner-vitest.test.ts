@@ -1,23 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
-import { runRunner } from './support/runner.js';
+import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest-report.json');
-const SUMMARY = /pgbranch: (\d+) files, (\d+) branches leased, lease wait median [\d.]+ ms \(p95 [\d.]+ ms\), snapshot sync-store (built|reused) \([0-9a-f]{12}\), cloner \w+/;
+const SUMMARY = summaryPattern('sync-store');
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runRunner('vitest-app', 'vitest', args, { PGBRANCH_CACHE_DIR: cacheDir, ...env }, reportFile);
 
-/** Nothing of a finished run may survive: no server, no branch directory, no owner record. */
-function expectNothingLeft(): void {
-  expect(postgresProcessesUnder(cacheDir)).toEqual([]);
-  expect(readdirSync(path.join(cacheDir, 'branches'))).toEqual([]);
-  expect(readdirSync(path.join(cacheDir, 'sessions'))).toEqual([]);
-}
+const expectNothingLeft = () => expectNothingLeftIn(cacheDir);
 
 describe('vitest plugin on the example project (real vitest CLI)', () => {
   beforeAll(() => freshCacheDir(cacheDir));
@@ -35,11 +30,11 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
   });
 
   it('works with threads and without isolation, reusing the cached snapshot', async () => {
-    for (const args of [['--pool=threads'], ['--pool=threads', '--isolate=false'], ['--pool=forks', '--isolate=false']]) {
+    for (const [i, args] of ( [['--pool=threads'], ['--pool=threads', '--isolate=false'], ['--pool=forks', '--isolate=false']] as string[][]).entries()) {
       const { code, output, report } = await run(args);
       expect(code, `${args.join(' ')}\n${output}`).toBe(0);
       expect(report.testResults.every((f) => f.status === 'passed')).toBe(true);
-      expect(SUMMARY.exec(output)?.[3]).toBe('reused');
+      if (i > 0) expect(SUMMARY.exec(output)?.[3]).toBe('reused');
       expectNothingLeft();
     }
   });
@@ -73,9 +68,9 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     expect(code).not.toBe(0);
     const secret = readFileSync(path.join(cacheDir, 'secret'), 'utf8').trim();
     expect(output).not.toContain(secret);
-    const kept = /kept branch \S+ \(.*failing\.test\.ts\): postgresql:\/\/postgres@127\.0\.0\.1:(\d+)\/postgres .* psql -h (\S+) -p (\d+)/.exec(output);
-    expect(kept, output).not.toBeNull();
-    const client = new pg.Client({ host: kept![2], port: Number(kept![3]), user: 'postgres', database: 'postgres' });
+    const kept = keptBranchIn(output, 'failing.test.ts');
+    expect(kept, output).toBeDefined();
+    const client = new pg.Client({ host: kept!.socketDir, port: kept!.port, user: 'postgres', database: 'postgres' });
     await client.connect();
     const { rows } = await client.query("select name from documents where workspace_id = 4242");
     await client.end();

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './processes.js';
+import { expect } from 'vitest';
+import { postgresProcessesUnder, repoRoot } from './processes.js';
 
 export interface RunnerResult {
   code: number | null;
@@ -39,4 +40,24 @@ export function runRunner(project: string, bin: 'vitest' | 'jest', args: string[
       resolve({ code, output, report });
     });
   });
+}
+
+/** The summary line both runner plugins print at the end of a run. Groups: files, leases, built|reused. */
+export function summaryPattern(snapshot: string): RegExp {
+  return new RegExp(
+    `pgbranch: (\\d+) files, (\\d+) branches leased, lease wait median [\\d.]+ ms \\(p95 [\\d.]+ ms\\), snapshot ${snapshot} (built|reused) \\([0-9a-f]{12}\\), cloner \\w+`,
+  );
+}
+
+/** Nothing of a finished run may survive: no server, no branch directory, no owner record. */
+export function expectNothingLeft(cacheDir: string): void {
+  expect(postgresProcessesUnder(cacheDir)).toEqual([]);
+  expect(readdirSync(path.join(cacheDir, 'branches'))).toEqual([]);
+  expect(readdirSync(path.join(cacheDir, 'sessions'))).toEqual([]);
+}
+
+/** The kept-branch line of a runner's output for a file: port and socket directory to reach it without a password. */
+export function keptBranchIn(output: string, file: string): { port: number; socketDir: string } | undefined {
+  const m = new RegExp(`kept branch \\S+ \\(.*${file.replace('.', '\\.')}\\): postgresql://postgres@127\\.0\\.0\\.1:(\\d+)/postgres .* psql -h (\\S+) -p \\d+`).exec(output);
+  return m ? { port: Number(m[1]), socketDir: m[2]! } : undefined;
 }

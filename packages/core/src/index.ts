@@ -15,3 +15,4 @@ export { summarize, type LatencySummary } from './pool/latency.js';
 export { PoolServer, type PoolServerOptions, type KeptBranch } from './server/pool-server.js';
 export { PoolClient } from './server/pool-client.js';
 export type { LeaseInfo, PoolAddress } from './server/protocol.js';
+export { envFor, runSummary } from './server/run-summary.js';

@@ -1,4 +1,4 @@
-import { PoolServer } from '@pgbranch/core';
+import { PoolServer, runSummary } from '@pgbranch/core';
 import type { TestProject } from 'vitest/node';
 import { loadOptions, type PgbranchProvided } from './options.js';
 
@@ -22,23 +22,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgbranch', provided);
 
   return async () => {
-    const stats = server.stats();
-    const kept = server.kept;
-    const cloner = server.engine.info().cloner;
+    const { summary, kept } = runSummary(server);
     await server.close();
-    if (options.summary ?? true) {
-      const pool = stats.pools.default!;
-      process.stdout.write(
-        `pgbranch: ${stats.holders} files, ${stats.leasesServed} branches leased, lease wait median ${pool.acquireMs.p50.toFixed(2)} ms ` +
-          `(p95 ${pool.acquireMs.p95.toFixed(2)} ms), snapshot ${snapshot!.name} ${snapshot!.reused ? 'reused' : 'built'} ` +
-          `(${snapshot!.hash.slice(0, 12)}), cloner ${cloner}\n`,
-      );
-    }
-    for (const k of kept) {
-      process.stdout.write(
-        `pgbranch: kept branch ${k.branch} (${k.reason}): ${k.redactedUrl} — password in the cache directory's "secret" file, ` +
-          `or psql -h ${k.socketDir} -p ${k.port} -U postgres. Remove with: pgbranch gc\n`,
-      );
-    }
+    const lines = [...(summary && (options.summary ?? true) ? [summary] : []), ...kept];
+    process.stdout.write(lines.map((l) => l + '\n').join(''));
   };
 }

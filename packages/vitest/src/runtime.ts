@@ -37,18 +37,6 @@ function require(): State {
   return state;
 }
 
-/** Environment variables a branch sets: DATABASE_URL and the libpq PG* variables. */
-export function envFor(lease: LeaseInfo): Record<string, string> {
-  return {
-    DATABASE_URL: lease.url,
-    PGHOST: lease.host,
-    PGPORT: String(lease.port),
-    PGUSER: lease.user,
-    PGPASSWORD: lease.password,
-    PGDATABASE: lease.database,
-  };
-}
-
 const connectionOf = (lease: LeaseInfo): BranchConnection => ({
   url: lease.url,
   host: lease.host,

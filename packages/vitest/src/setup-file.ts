@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, expect, inject } from 'vitest';
-import { PoolClient, type LeaseInfo } from '@pgbranch/core';
-import { current, envFor, setCurrent } from './runtime.js';
+import { envFor, PoolClient, type LeaseInfo } from '@pgbranch/core';
+import { current, setCurrent } from './runtime.js';
 
 // Runs in the worker before each test file is imported: lease a branch (top-level await) and point
 // the environment at it, so even module-level code sees the right DATABASE_URL.
