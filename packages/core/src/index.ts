@@ -15,4 +15,5 @@ export { summarize, type LatencySummary } from './pool/latency.js';
 export { PoolServer, type PoolServerOptions, type KeptBranch } from './server/pool-server.js';
 export { PoolClient } from './server/pool-client.js';
 export type { LeaseInfo, PoolAddress } from './server/protocol.js';
-export { envFor, runSummary } from './server/run-summary.js';
+export { runSummary } from './server/run-summary.js';
+export { envFor } from './server/lease-env.js';

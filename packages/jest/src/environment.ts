@@ -1,7 +1,7 @@
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
 import { TestEnvironment } from 'jest-environment-node';
-import { envFor, PgbranchError, PoolClient, type LeaseInfo } from '@pgbranch/core';
+import { envFor, PgbranchError, PoolClient, type LeaseInfo } from '@pgbranch/core/client';
 import { ADDRESS_ENV, optionsOf, type JestBranch } from './options.js';
 
 export type { PgbranchJestOptions, JestBranch } from './options.js';

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vitest/config';
 import { storeOptions, type PgbranchVitestOptions } from './options.js';
@@ -5,6 +6,9 @@ import { storeOptions, type PgbranchVitestOptions } from './options.js';
 export type { PgbranchVitestOptions, PgbranchProvided } from './options.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** This package's and @pgbranch/core's built files. */
+const OWN_DIST_DIRS = [path.dirname(here('./index.js')), path.dirname(fileURLToPath(import.meta.resolve('@pgbranch/core/client')))].map((d) => d + path.sep);
 const toArray = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /**
@@ -21,6 +25,10 @@ export function pgbranch(options: PgbranchVitestOptions = {}): Plugin {
       test.globalSetup = [here('./global-setup.js'), ...toArray(test.globalSetup)];
       // First, so the user's own setup files already see DATABASE_URL.
       test.setupFiles = [here('./setup-file.js'), ...toArray(test.setupFiles)];
+      // Load pgbranch natively once per worker instead of through vitest's module runner for every
+      // file (it matters when the packages resolve outside node_modules, as in a workspace).
+      const deps = ((test.server ??= {}).deps ??= {});
+      deps.external = [...(deps.external ?? []), ...OWN_DIST_DIRS.map((dir) => new RegExp('^' + escapeRegExp(dir)))];
     },
   };
 }

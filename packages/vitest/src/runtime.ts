@@ -1,4 +1,4 @@
-import type { LeaseInfo, PoolClient } from '@pgbranch/core';
+import type { LeaseInfo, PoolClient } from '@pgbranch/core/client';
 
 /** Connection settings of the current branch. */
 export interface BranchConnection {

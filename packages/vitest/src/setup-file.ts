@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, expect, inject } from 'vitest';
-import { envFor, PoolClient, type LeaseInfo } from '@pgbranch/core';
+import { envFor, PoolClient, type LeaseInfo } from '@pgbranch/core/client';
 import { current, setCurrent } from './runtime.js';
 
 // Runs in the worker before each test file is imported: lease a branch (top-level await) and point

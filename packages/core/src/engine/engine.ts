@@ -52,6 +52,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 export class Engine implements AsyncDisposable {
   private readonly resources: TrackedResource[] = [];
   private readonly building = new Map<string, Promise<Snapshot>>();
+  private readonly pools = new Set<Pool>();
   private closed = false;
   private unregister: () => void = () => undefined;
 
@@ -137,7 +138,7 @@ export class Engine implements AsyncDisposable {
   pool(snapshot: Snapshot, options: PoolOptions = {}): Pool {
     this.assertOpen();
     const pool = new Pool(snapshot, options);
-    this.track({ cleanupSync: () => undefined, dispose: () => pool.close() });
+    this.pools.add(pool);
     return pool;
   }
 
@@ -151,6 +152,8 @@ export class Engine implements AsyncDisposable {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.building.values()]);
+    // Pools first: they stop refilling and wait for branches they are starting, then destroy theirs.
+    await Promise.allSettled([...this.pools].map((pool) => pool.close()));
     while (this.resources.length > 0) {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));

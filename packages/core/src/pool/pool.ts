@@ -239,6 +239,8 @@ export class Pool implements AsyncDisposable {
 /** One connection over the unix socket loads the catalog caches, so the holder's first connection is quick. */
 async function prewarm(branch: Branch): Promise<void> {
   const client = new pg.Client({ host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE });
+  // A branch destroyed meanwhile (pool closing) makes the socket fail: the awaited calls reject; no 'error' crash.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('select 1');

@@ -109,6 +109,7 @@ async function runRecipe(ctx: EngineContext, job: BuildJob, buildDir: string, da
       label: `snapshot "${job.name}"`,
     });
     const client = new pg.Client({ host: socketDir, port: server.port, user: SUPERUSER, database: DATABASE });
+    client.on('error', () => undefined); // a server that dies mid-seed rejects the running query instead
     await client.connect();
     try {
       for (const [i, file] of job.files.entries()) {

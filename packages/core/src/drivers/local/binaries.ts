@@ -1,4 +1,5 @@
-import { access, constants, realpath, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, constants, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BinariesNotFoundError, describeCause } from '../../errors.js';
@@ -12,7 +13,7 @@ export interface PostgresBinaries {
   /** e.g. "18.4" */
   version: string;
   major: number;
-  /** Version, real path, size and mtime of `postgres`: enough to notice another build. */
+  /** Version and content hash of `postgres`: the same build anywhere, another build never (paths and mtimes change on reinstall). */
   identity: string;
 }
 
@@ -81,7 +82,6 @@ async function describe(binDir: string, source: PostgresBinaries['source']): Pro
     });
   }
   const version = /(\d+(?:\.\d+)?)/.exec(versionLine)?.[1] ?? '0';
-  const real = await realpath(postgres);
-  const st = await stat(real);
-  return { binDir: dir, source, version, major: parseInt(version, 10), identity: `${versionLine}|${real}|${st.size}|${st.mtimeMs}` };
+  const digest = createHash('sha256').update(await readFile(postgres)).digest('hex');
+  return { binDir: dir, source, version, major: parseInt(version, 10), identity: `${versionLine}|sha256:${digest}` };
 }

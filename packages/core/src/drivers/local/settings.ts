@@ -9,6 +9,8 @@ export function defaultSettings(major: number): Record<string, string> {
     full_page_writes: 'off',
     wal_level: 'minimal',
     max_wal_senders: '0',
+    // No logical replication launcher process per branch.
+    max_logical_replication_workers: '0',
     min_wal_size: '2MB',
     max_wal_size: '256MB',
     checkpoint_timeout: '1h',
@@ -34,6 +36,7 @@ export const RUNTIME_ONLY_SETTINGS = new Set([
   'synchronous_commit',
   'full_page_writes',
   'max_wal_senders',
+  'max_logical_replication_workers',
   'min_wal_size',
   'max_wal_size',
   'checkpoint_timeout',
