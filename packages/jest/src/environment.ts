@@ -86,7 +86,8 @@ export default class PgbranchEnvironment extends TestEnvironment {
     this.lease = undefined;
     if (this.failed && this.keepOnFailure) {
       const kept = await this.client.keep(lease.leaseId, reason);
-      process.stderr.write(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl} (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)\n`);
+      const viaSocket = kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : '';
+      process.stderr.write(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${viaSocket}\n`);
     } else {
       await this.client.release(lease.leaseId);
     }

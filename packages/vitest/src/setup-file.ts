@@ -22,7 +22,7 @@ async function giveBack(reason: string): Promise<void> {
   for (const child of state.children) await client.release(child);
   if (failed && provided.keepOnFailure) {
     const kept = await client.keep(state.lease.leaseId, reason);
-    console.warn(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl} (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)`);
+    console.warn(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : ''}`);
   } else {
     await client.release(state.lease.leaseId);
   }

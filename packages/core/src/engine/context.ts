@@ -1,4 +1,5 @@
 import type { Cloner } from '../cloners/cloner.js';
+import type { Driver } from '../drivers/driver.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
 import type { RunAs } from '../system/run-as.js';
 import type { CacheLayout } from './layout.js';
@@ -8,7 +9,10 @@ import type { SessionRecord } from './session.js';
 export interface EngineContext {
   layout: CacheLayout;
   session: SessionRecord;
+  /** Where Postgres runs (set right after the context is made). */
+  driver: Driver;
   cloner: Cloner;
+  /** Local Postgres binaries; the local driver always has them. */
   binaries: PostgresBinaries;
   runAs: RunAs;
   /** Runtime server settings (defaults merged with the user's). */

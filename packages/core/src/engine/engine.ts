@@ -9,8 +9,8 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../opt
 import { assertReachable, resolveRunAs } from '../system/run-as.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
-import { buildSnapshot, type BuildJob } from '../snapshot/seeder.js';
-import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
+import type { BuildJob, Driver } from '../drivers/driver.js';
+import { LocalDriver } from '../drivers/local/local-driver.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import type { EngineContext, TrackedResource } from './context.js';
@@ -81,6 +81,7 @@ export class Engine implements AsyncDisposable {
     const ctx: EngineContext = {
       layout,
       session,
+      driver: undefined as unknown as Driver, // set below: the driver needs the context
       cloner: choice.cloner,
       binaries,
       runAs,
@@ -88,6 +89,7 @@ export class Engine implements AsyncDisposable {
       password,
       track: (resource) => engine.track(resource),
     };
+    ctx.driver = new LocalDriver(ctx);
     const engine = new Engine(ctx, choice);
     engine.unregister = registerForExit(engine);
     log('engine %s: cloner %s (%s), postgres %s, cache %s', session.id, choice.cloner.name, choice.reason, binaries.version, layout.root);
@@ -128,7 +130,7 @@ export class Engine implements AsyncDisposable {
       baseDir,
       hasInit: Boolean(recipe.init),
     });
-    return this.obtain({ name: recipe.name, hash, kind: 'recipe', from: { dataDir: parent.dataDir, hash: parent.hash }, files, init: recipe.init });
+    return this.obtain({ name: recipe.name, hash, kind: 'recipe', from: parent.meta, files, init: recipe.init });
   }
 
   /**
@@ -144,7 +146,7 @@ export class Engine implements AsyncDisposable {
 
   /** Removes what dead owners left behind (servers, mounts, directories). */
   gc(): Promise<ReapReport> {
-    return reapDeadOwners(this.ctx.layout);
+    return this.ctx.driver.reap();
   }
 
   /** Stops and removes every branch and branch snapshot this engine made. Safe to call twice. */
@@ -184,8 +186,8 @@ export class Engine implements AsyncDisposable {
 
   /** The freshly initialised cluster every recipe starts from (initdb once per binaries + settings). */
   private base(): Promise<Snapshot> {
-    const hash = baseHash(this.ctx.binaries.identity, INITDB_ARGS, this.dataSettings());
-    return this.obtain({ name: `postgres-${this.ctx.binaries.version}`, hash, kind: 'base', files: [] });
+    const hash = baseHash(this.ctx.driver.postgresIdentity, INITDB_ARGS, this.dataSettings());
+    return this.obtain({ name: `postgres-${this.ctx.driver.postgresVersion}`, hash, kind: 'base', files: [] });
   }
 
   private obtain(job: BuildJob): Promise<Snapshot> {
@@ -199,13 +201,13 @@ export class Engine implements AsyncDisposable {
   }
 
   private async findOrBuild(job: BuildJob): Promise<Snapshot> {
-    const dir = this.ctx.layout.snapshot(job.hash);
-    const cached = await readCompleteMeta(dir);
+    const { driver } = this.ctx;
+    const cached = await driver.findSnapshot(job.hash);
     if (cached) return new Snapshot(this.ctx, cached, true);
     return withLock(this.ctx.layout.lock(job.hash), async () => {
-      const builtMeanwhile = await readCompleteMeta(dir);
+      const builtMeanwhile = await driver.findSnapshot(job.hash);
       if (builtMeanwhile) return new Snapshot(this.ctx, builtMeanwhile, true);
-      const meta = await buildSnapshot(this.ctx, job);
+      const meta = await driver.buildSnapshot(job);
       return new Snapshot(this.ctx, meta, false);
     });
   }

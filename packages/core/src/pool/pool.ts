@@ -238,7 +238,7 @@ export class Pool implements AsyncDisposable {
 
 /** One connection over the unix socket loads the catalog caches, so the holder's first connection is quick. */
 async function prewarm(branch: Branch): Promise<void> {
-  const client = new pg.Client({ host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE });
+  const client = new pg.Client(branch.socketDir ? { host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE } : branch.connectionOptions());
   // A branch destroyed meanwhile (pool closing) makes the socket fail: the awaited calls reject; no 'error' crash.
   client.on('error', () => undefined);
   await client.connect();

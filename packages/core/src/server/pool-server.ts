@@ -28,7 +28,8 @@ export interface KeptBranch {
   reason: string;
   branch: string;
   port: number;
-  socketDir: string;
+  /** Unix socket directory (local driver): connect without the password. */
+  socketDir?: string;
   /** URL without the password (the password is in the cache directory's `secret` file). */
   redactedUrl: string;
 }

@@ -24,7 +24,8 @@ export interface LeaseInfo {
   user: string;
   password: string;
   database: string;
-  socketDir: string;
+  /** Unix socket directory (local driver). */
+  socketDir?: string;
   waitedMs: number;
 }
 

@@ -18,8 +18,9 @@ export function runSummary(server: PoolServer, key = 'default'): { summary: stri
   }
   const kept = server.kept.map(
     (k) =>
-      `pgbranch: kept branch ${k.branch} (${k.reason}): ${k.redactedUrl} — password in the cache directory's "secret" file, ` +
-        `or psql -h ${k.socketDir} -p ${k.port} -U postgres. Remove with: pgbranch gc`,
+      `pgbranch: kept branch ${k.branch} (${k.reason}): ${k.redactedUrl} — password in the cache directory's "secret" file` +
+      (k.socketDir ? `, or psql -h ${k.socketDir} -p ${k.port} -U postgres` : '') +
+      '. Remove with: pgbranch gc',
   );
   return { summary, kept };
 }

@@ -12,37 +12,25 @@ import { logger } from '../log.js';
 import { exec } from '../system/exec.js';
 import { giveTo } from '../system/run-as.js';
 import { SeedProgress } from './progress.js';
-import type { RecipeFile } from './recipe.js';
+import type { BuildJob } from '../drivers/driver.js';
 import { markComplete, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
 import { runSqlFile } from './sql-runner.js';
 
 const log = logger('seed');
-
-/** Everything needed to build one snapshot. */
-export interface BuildJob {
-  name: string;
-  hash: string;
-  kind: SnapshotMeta['kind'];
-  /** Data directory to start from; none for the base cluster (initdb). */
-  from?: { dataDir: string; hash: string };
-  files: RecipeFile[];
-  init?: (url: string) => Promise<void> | void;
-  ephemeralOwner?: string;
-}
 
 /**
  * Builds a snapshot in a private build directory and moves it into place only once it is
  * complete: checkpointed, cleanly shut down, synced, with its marker written last.
  * On failure nothing is left behind.
  */
-export async function buildSnapshot(ctx: EngineContext, job: BuildJob): Promise<SnapshotMeta> {
+export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDataDir?: string): Promise<SnapshotMeta> {
   const buildDir = ctx.layout.build(job.hash, ctx.session.id);
   const dataDir = path.join(buildDir, 'data');
   const progress = new SeedProgress(job.name);
   await removeDir(buildDir);
   try {
     await mkdir(buildDir, { recursive: true, mode: 0o755 });
-    if (job.from) await cloneForSnapshot(ctx, job.from.dataDir, dataDir);
+    if (job.from) await cloneForSnapshot(ctx, sourceDataDir ?? path.join(ctx.layout.snapshot(job.from.hash), 'data'), dataDir);
     else {
       progress.step('initdb');
       await ctx.cloner.createSource(dataDir, ctx.runAs);

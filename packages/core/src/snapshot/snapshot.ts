@@ -23,7 +23,7 @@ export class Snapshot {
   get sizeBytes(): number {
     return this.meta.sizeBytes;
   }
-  /** The snapshot's data directory (read-only: never start a server on it). */
+  /** The snapshot's data directory with the local driver (read-only: never start a server on it). */
   get dataDir(): string {
     return path.join(this.ctx.layout.snapshot(this.hash), 'data');
   }

@@ -1,0 +1,128 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { overlayLayers } from '../../cloners/overlay-cloner.js';
+import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
+import type { EngineContext } from '../../engine/context.js';
+import { CloneError, describeCause, hintFor } from '../../errors.js';
+import { logger } from '../../log.js';
+import { buildSnapshot } from '../../snapshot/seeder.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { killSync } from '../../system/proc.js';
+import { giveTo } from '../../system/run-as.js';
+import type { BranchRuntime, BuildJob } from '../driver.js';
+import { startServer, type LocalServer } from './local-server.js';
+
+const log = logger('branch');
+
+/** A branch as a postgres process on a copy-on-write clone of the snapshot's data directory. */
+export class LocalBranch implements BranchRuntime {
+  readonly containerId = undefined;
+  private server: LocalServer | undefined;
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    private readonly parent: SnapshotMeta,
+    private readonly id: string,
+    private readonly name: string,
+  ) {}
+
+  /** Clones the snapshot and starts the server. Removes what it made on failure. */
+  static async start(ctx: EngineContext, parent: SnapshotMeta, id: string, name: string): Promise<LocalBranch> {
+    const branch = new LocalBranch(ctx, parent, id, name);
+    try {
+      await mkdir(branch.dir, { recursive: true, mode: 0o755 });
+      await writeFile(path.join(branch.dir, 'branch.json'), JSON.stringify({ id, name, snapshot: parent.hash, createdAt: new Date().toISOString() }));
+      await branch.cloneAndStart();
+    } catch (err) {
+      await branch.destroy().catch(() => undefined);
+      throw err;
+    }
+    return branch;
+  }
+
+  get dir(): string {
+    return this.ctx.layout.branch(this.ctx.session.id, this.id);
+  }
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
+  get socketDir(): string {
+    return this.ctx.layout.socketDir(this.dir, this.ctx.session.id, this.id);
+  }
+  get port(): number {
+    return this.running().port;
+  }
+  get pid(): number {
+    return this.running().pid;
+  }
+
+  async reset(): Promise<void> {
+    const port = this.port;
+    await this.stopServer('immediate');
+    await removeDir(this.dataDir);
+    await removeDir(path.dirname(overlayLayers(this.dataDir).upper));
+    await this.cloneAndStart(port);
+  }
+
+  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
+    const port = this.port;
+    await this.stopServer('fast'); // a clean shutdown makes the copy consistent
+    try {
+      return await buildSnapshot(this.ctx, { ...job, kind: 'branch', files: [], from: this.parent }, this.dataDir);
+    } finally {
+      await this.start(port);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await this.stopServer('immediate');
+    await removeDir(this.dir);
+    if (this.socketDir !== path.join(this.dir, 'run')) await removeDir(this.socketDir);
+  }
+
+  cleanupSync(): void {
+    if (this.server) killSync(this.server.pid, 'SIGQUIT', 3000);
+    removeDirSync(this.dir);
+    if (this.socketDir !== path.join(this.dir, 'run')) removeDirSync(this.socketDir);
+  }
+
+  private async cloneAndStart(port?: number): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(this.parent.hash), 'data'), this.dataDir, this.ctx.runAs);
+      log('%s: %s clone in %dms', this.name, this.ctx.cloner.name, Math.round(performance.now() - t0));
+    } catch (err) {
+      throw new CloneError(
+        `Branch "${this.name}" of snapshot "${this.parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`,
+        { cause: err },
+      );
+    }
+    await mkdir(this.socketDir, { recursive: true, mode: 0o700 });
+    await chmod(this.socketDir, 0o700);
+    await giveTo(this.ctx.runAs, this.socketDir);
+    await this.start(port);
+  }
+
+  private async start(port?: number): Promise<void> {
+    this.server = await startServer(this.ctx.binaries, {
+      dataDir: this.dataDir,
+      socketDir: this.socketDir,
+      logFile: path.join(this.dir, 'postgres.log'),
+      settings: this.ctx.settings,
+      runAs: this.ctx.runAs,
+      port,
+      label: `branch "${this.name}" of snapshot "${this.parent.name}"`,
+    });
+  }
+
+  private async stopServer(mode: 'fast' | 'immediate'): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop(mode);
+  }
+
+  private running(): LocalServer {
+    if (!this.server) throw new Error(`Branch "${this.name}" is not running.`);
+    return this.server;
+  }
+}
