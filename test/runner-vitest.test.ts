@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containersOf, dockerUnavailable, TEST_IMAGE } from './support/docker.js';
 import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
+import { requireAll } from './support/targets.js';
 import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest');
@@ -60,6 +62,18 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     expect(code).not.toBe(0);
     expect(output).toMatch(/Worker exited unexpectedly/);
     expect(report.numPassedTests).toBeGreaterThanOrEqual(31);
+    expectNothingLeft();
+  });
+
+  it('runs the same suite with the docker driver (containers from a snapshot image)', async (ctx) => {
+    const unavailable = dockerUnavailable();
+    if (unavailable && !requireAll()) ctx.skip();
+    expect(unavailable).toBeUndefined();
+    const { code, output, report } = await run([], { PGBRANCH_DRIVER: 'docker', PGBRANCH_DOCKER_IMAGE: TEST_IMAGE, PGBRANCH_DOCKER_NETWORK: 'host' });
+    expect(code, output).toBe(0);
+    expect(report.testResults.every((f) => f.status === 'passed')).toBe(true);
+    expect(output).toMatch(/pgbranch: 11 files, 12 branches leased, .* cloner docker-layers/);
+    expect(containersOf(cacheDir)).toEqual([]);
     expectNothingLeft();
   });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { postgresProcessesUnder, repoRoot } from './processes.js';
@@ -52,8 +52,9 @@ export function summaryPattern(snapshot: string): RegExp {
 /** Nothing of a finished run may survive: no server, no branch directory, no owner record. */
 export function expectNothingLeft(cacheDir: string): void {
   expect(postgresProcessesUnder(cacheDir)).toEqual([]);
-  expect(readdirSync(path.join(cacheDir, 'branches'))).toEqual([]);
-  expect(readdirSync(path.join(cacheDir, 'sessions'))).toEqual([]);
+  const entries = (dir: string) => (existsSync(path.join(cacheDir, dir)) ? readdirSync(path.join(cacheDir, dir)) : []);
+  expect(entries('branches')).toEqual([]);
+  expect(entries('sessions')).toEqual([]);
 }
 
 /** The kept-branch line of a runner's output for a file: port and socket directory to reach it without a password. */

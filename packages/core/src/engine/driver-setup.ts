@@ -1,0 +1,79 @@
+import type { Cloner } from '../cloners/cloner.js';
+import { CopyCloner } from '../cloners/copy-cloner.js';
+import { selectCloner, type ProbeResult } from '../cloners/select-cloner.js';
+import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
+import { DockerDriver } from '../drivers/docker/docker-driver.js';
+import { probeImage } from '../drivers/docker/image-probe.js';
+import type { Driver } from '../drivers/driver.js';
+import { findBinaries, type PostgresBinaries } from '../drivers/local/binaries.js';
+import { LocalDriver } from '../drivers/local/local-driver.js';
+import { BinariesNotFoundError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { assertReachable, type RunAs } from '../system/run-as.js';
+import type { EngineContext } from './context.js';
+import type { CacheLayout } from './layout.js';
+
+/** What a driver needs settled before the engine's context exists. */
+export interface DriverSetup {
+  name: 'local' | 'docker';
+  cloner: Cloner;
+  /** Cloner (local) or storage (docker), for info() and doctor. */
+  storage: string;
+  storageReason: string;
+  probes: ProbeResult[];
+  binaries: PostgresBinaries | undefined;
+  major: number;
+  /** Image name (docker). */
+  image: string | undefined;
+  make(ctx: EngineContext): Driver;
+}
+
+/**
+ * Settles the driver: 'local' needs binaries and a cloner for the cache directory; 'docker' needs a
+ * reachable engine and an image with Postgres; 'auto' is local when binaries are found, else Docker.
+ */
+export async function setupDriver(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
+  if (options.driver === 'docker') return setupDocker(options);
+  if (options.driver === 'local') return setupLocal(options, layout, runAs);
+  try {
+    return await setupLocal(options, layout, runAs);
+  } catch (err) {
+    if (!(err instanceof BinariesNotFoundError)) throw err;
+    return setupDocker(options);
+  }
+}
+
+async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
+  const binaries = await findBinaries(options.binDir);
+  await assertReachable(runAs, layout.root, 'cache directory');
+  await assertReachable(runAs, binaries.binDir, 'Postgres binaries in');
+  const choice = await selectCloner(options.cloner, layout.root);
+  return {
+    name: 'local',
+    cloner: choice.cloner,
+    storage: choice.cloner.name,
+    storageReason: choice.reason,
+    probes: choice.probes,
+    binaries,
+    major: binaries.major,
+    image: undefined,
+    make: (ctx) => new LocalDriver(ctx),
+  };
+}
+
+async function setupDocker(options: ResolvedOptions): Promise<DriverSetup> {
+  const docker = dockerClient(options.docker.dockerHost);
+  await assertDockerReachable(docker, options.docker.dockerHost);
+  const image = await probeImage(docker, options.docker.image);
+  return {
+    name: 'docker',
+    cloner: new CopyCloner(), // not used: the storage driver copies on write
+    storage: 'docker-layers',
+    storageReason: `docker: snapshot images, branch containers copy-on-write in the storage driver (network ${options.docker.network})`,
+    probes: [],
+    binaries: undefined,
+    major: image.major,
+    image: options.docker.image,
+    make: (ctx) => new DockerDriver(ctx, docker, image, { network: options.docker.network }),
+  };
+}
