@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { PgbranchError } from '../errors.js';
+import { PgbranchError, UsageError } from '../errors.js';
 import { runDoctor } from './doctor.js';
 import { runGc } from './gc.js';
 
@@ -8,7 +8,8 @@ const USAGE = `pgbranch: copy-on-write PostgreSQL branches for tests
 
 Usage:
   pgbranch doctor [--cache-dir DIR] [--json]   what the engine would choose here, and what is missing
-  pgbranch gc     [--cache-dir DIR] [--json]   stop and remove what dead processes left in the cache
+  pgbranch gc     [--cache-dir DIR] [--json]   stop and remove what dead processes left in the cache;
+                  [--keep N] [--max-age-days D]  prune Docker snapshot images beyond the newest N (20) or older than D days (30)
 
 Options:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
+      keep: { type: 'string' },
+      'max-age-days': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -36,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return runDoctor(common);
     case 'gc':
-      return runGc(common);
+      return runGc({ ...common, keep: numberOption(values.keep, 'keep'), maxAgeDays: numberOption(values['max-age-days'], 'max-age-days') });
     default:
       process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
       return 2;
@@ -48,6 +51,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });
+
+function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} needs a number ≥ 0, got "${value}".`);
+  return n;
+}
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),

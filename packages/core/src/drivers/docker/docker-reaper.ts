@@ -3,6 +3,7 @@ import type { CacheLayout } from '../../engine/layout.js';
 import type { ReapReport } from '../../engine/reaper.js';
 import { listSessions, sessionAlive } from '../../engine/session.js';
 import { LABEL } from './labels.js';
+import { DEFAULT_PRUNE_POLICY, imagesToPrune, type PrunePolicy } from './prune-policy.js';
 
 /**
  * Removes the containers of this cache directory's dead owners (found by their labels, so a crash
@@ -26,4 +27,24 @@ export async function reapDockerOrphans(docker: Docker, layout: CacheLayout): Pr
     report.directories.push(`image ${image.Id.replace('sha256:', '').slice(0, 12)}`);
   }
   return report;
+}
+
+/**
+ * Applies the age/count policy to this cache directory's stored snapshot images. Images that a
+ * container still uses are left alone (Docker refuses; nothing is forced).
+ */
+export async function pruneSnapshotImages(docker: Docker, layout: CacheLayout, policy: PrunePolicy = DEFAULT_PRUNE_POLICY): Promise<string[]> {
+  const images = await docker.listImages({ filters: { label: [`${LABEL.cacheDir}=${layout.root}`, `${LABEL.kind}=snapshot`] } });
+  const candidates = images.filter((i) => !i.Labels?.[LABEL.ephemeralOwner]).map((i) => ({ id: i.Id, created: i.Created, tags: i.RepoTags ?? [] }));
+  const removed: string[] = [];
+  for (const image of imagesToPrune(candidates, policy)) {
+    const tags = candidates.find((c) => c.id === image.id)!.tags;
+    try {
+      for (const tag of tags) await docker.getImage(tag).remove();
+      removed.push(`image ${tags[0] ?? image.id}`);
+    } catch {
+      // In use by a container: kept.
+    }
+  }
+  return removed;
 }

@@ -1,0 +1,1 @@
+export { summarize, type LatencySummary } from '@pgbranch/core';
