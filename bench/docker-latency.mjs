@@ -10,6 +10,7 @@ import pg from 'pg';
 import { createEngine, summarize } from '@pgbranch/core';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'; // its reaper image would need a registry
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1'; // no bridge network here to find a gateway on
 const { GenericContainer, Wait } = await import('testcontainers');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
