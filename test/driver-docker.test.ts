@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, SeedError, UsageError, type Engine, type Snapshot } from '@pgbranch/core';
-import { containersOf, dockerUnavailable, ephemeralImagesOf, TEST_IMAGE } from './support/docker.js';
+import { containersOf, dockerUnavailable, ephemeralImagesOf, ephemeralSnapshotDirs, TEST_IMAGE } from './support/docker.js';
 import { query } from './support/pg.js';
 import { cli, freshCacheDir, repoRoot, runScript } from './support/processes.js';
 import { requireAll } from './support/targets.js';
@@ -10,14 +10,24 @@ import os from 'node:os';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/relay-store');
 const BROKEN = path.join(repoRoot, 'fixtures/recipes/broken');
-const unavailable = dockerUnavailable();
-const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'docker');
-const options = { cacheDir, driver: 'docker' as const, docker: { image: TEST_IMAGE, network: 'host' as const } };
+const dockerMissing = dockerUnavailable();
+const btrfsDir = process.env.PGBRANCH_TEST_BTRFS_DIR;
+// 'image': snapshot images and container layers; 'bind': host btrfs clones bind-mounted into containers.
+const storages = [
+  { storage: 'image' as const, root: os.tmpdir(), unavailable: dockerMissing, cloner: 'docker-layers' },
+  { storage: 'bind' as const, root: btrfsDir ?? '', unavailable: dockerMissing ?? (btrfsDir ? undefined : 'PGBRANCH_TEST_BTRFS_DIR is not set'), cloner: 'btrfs' },
+];
 
-if (unavailable && !requireAll()) {
-  describe.skip(`docker driver (skipped: ${unavailable})`, () => it('needs Docker', () => undefined));
-} else {
-  describe('docker driver', () => {
+for (const { storage, root, unavailable, cloner } of storages) {
+  const cacheDir = path.join(root, 'pgbranch-test', `docker-${storage}`);
+  const options = { cacheDir, driver: 'docker' as const, docker: { image: TEST_IMAGE, network: 'host' as const, storage } };
+  const leftovers = (session?: string) => (storage === 'image' ? ephemeralImagesOf(cacheDir, session) : ephemeralSnapshotDirs(cacheDir, session));
+
+  if (unavailable && !requireAll()) {
+    describe.skip(`docker driver, ${storage} storage (skipped: ${unavailable})`, () => it('needs Docker', () => undefined));
+    continue;
+  }
+  describe(`docker driver, ${storage} storage`, () => {
     let engine: Engine;
     let snap: Snapshot;
 
@@ -30,12 +40,12 @@ if (unavailable && !requireAll()) {
     afterAll(async () => {
       await engine?.close();
       expect(containersOf(cacheDir)).toEqual([]);
-      expect(ephemeralImagesOf(cacheDir)).toEqual([]);
+      expect(leftovers()).toEqual([]);
       await freshCacheDir(cacheDir);
     });
 
     it('runs branches as containers of a committed snapshot image', async () => {
-      expect(engine.info()).toMatchObject({ driver: 'docker', cloner: 'docker-layers', image: TEST_IMAGE, postgresVersion: expect.stringMatching(/^18/) });
+      expect(engine.info()).toMatchObject({ driver: 'docker', cloner, image: TEST_IMAGE, postgresVersion: expect.stringMatching(/^18/) });
       await using branch = await snap.branch();
       expect(branch.containerId).toMatch(/^[0-9a-f]{64}$/);
       expect(branch.url).toMatch(/@127\.0\.0\.1:\d+\/postgres$/);
@@ -91,16 +101,16 @@ if (unavailable && !requireAll()) {
     });
 
     it('reaps the containers and branch snapshot images of a process killed with SIGKILL', async () => {
-      const { child, done } = runScript('hold-docker-branches.mjs', [cacheDir, TEST_IMAGE, '2', RECIPE], { untilLine: (l) => l.ready === true });
+      const { child, done } = runScript('hold-docker-branches.mjs', [cacheDir, TEST_IMAGE, storage, '2', RECIPE], { untilLine: (l) => l.ready === true });
       const held = (await done) as { session: string; containers: string[]; child: string };
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       expect(containersOf(cacheDir, held.session)).toHaveLength(2);
-      expect(ephemeralImagesOf(cacheDir, held.session)).toHaveLength(1);
+      expect(leftovers(held.session)).toHaveLength(1);
       const output = cli(['gc', '--cache-dir', cacheDir]);
       expect(output).toMatch(/stopped 2 servers/);
       expect(containersOf(cacheDir, held.session)).toEqual([]);
-      expect(ephemeralImagesOf(cacheDir, held.session)).toEqual([]);
+      expect(leftovers(held.session)).toEqual([]);
       // Our own engine's branches are untouched.
       await using mine = await snap.branch();
       expect(await query(mine.url, 'select 1 as ok')).toEqual([{ ok: 1 }]);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export const TEST_IMAGE = process.env.PGBRANCH_TEST_DOCKER_IMAGE ?? 'pgbranch-test/postgres:18';
 
@@ -29,4 +31,18 @@ export function ephemeralImagesOf(cacheDir: string, session?: string): string[] 
   return execFileSync('docker', ['images', '-q', '--filter', `label=org.pgbranch.cache-dir=${cacheDir}`, '--filter', owner], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
+}
+
+/** Snapshot-of-branch directories (bind storage) of this cache directory, of one owner session if given. */
+export function ephemeralSnapshotDirs(cacheDir: string, session?: string): string[] {
+  const dir = path.join(cacheDir, 'snapshots');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => {
+    try {
+      const meta = JSON.parse(readFileSync(path.join(dir, name, 'meta.json'), 'utf8')) as { ephemeralOwner?: string };
+      return meta.ephemeralOwner !== undefined && (!session || meta.ephemeralOwner === session);
+    } catch {
+      return false;
+    }
+  });
 }

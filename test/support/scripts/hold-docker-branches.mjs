@@ -1,9 +1,9 @@
 // Creates Docker branches and a snapshot of one, then waits to be killed.
-// usage: hold-docker-branches.mjs CACHE_DIR IMAGE COUNT SQL_PATH...
+// usage: hold-docker-branches.mjs CACHE_DIR IMAGE STORAGE COUNT SQL_PATH...
 import { createEngine } from '@pgbranch/core';
 
-const [cacheDir, image, count, ...sql] = process.argv.slice(2);
-const engine = await createEngine({ cacheDir, driver: 'docker', docker: { image, network: 'host' } });
+const [cacheDir, image, storage, count, ...sql] = process.argv.slice(2);
+const engine = await createEngine({ cacheDir, driver: 'docker', docker: { image, network: 'host', storage } });
 const snap = await engine.snapshot({ name: 'held', sql });
 const branches = [];
 for (let i = 0; i < Number(count); i++) branches.push(await snap.branch({ name: `held-${i}` }));

@@ -3,11 +3,13 @@ import { CopyCloner } from '../cloners/copy-cloner.js';
 import { selectCloner, type ProbeResult } from '../cloners/select-cloner.js';
 import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
 import { DockerDriver } from '../drivers/docker/docker-driver.js';
-import { probeImage } from '../drivers/docker/image-probe.js';
+import { probeImage, type ImageInfo } from '../drivers/docker/image-probe.js';
+import { DockerBindDriver } from '../drivers/docker/docker-bind-driver.js';
+import type Docker from 'dockerode';
 import type { Driver } from '../drivers/driver.js';
 import { findBinaries, type PostgresBinaries } from '../drivers/local/binaries.js';
 import { LocalDriver } from '../drivers/local/local-driver.js';
-import { BinariesNotFoundError } from '../errors.js';
+import { BinariesNotFoundError, UsageError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { assertReachable, type RunAs } from '../system/run-as.js';
 import type { EngineContext } from './context.js';
@@ -33,13 +35,13 @@ export interface DriverSetup {
  * reachable engine and an image with Postgres; 'auto' is local when binaries are found, else Docker.
  */
 export async function setupDriver(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
-  if (options.driver === 'docker') return setupDocker(options);
+  if (options.driver === 'docker') return setupDocker(options, layout);
   if (options.driver === 'local') return setupLocal(options, layout, runAs);
   try {
     return await setupLocal(options, layout, runAs);
   } catch (err) {
     if (!(err instanceof BinariesNotFoundError)) throw err;
-    return setupDocker(options);
+    return setupDocker(options, layout);
   }
 }
 
@@ -61,10 +63,15 @@ async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: 
   };
 }
 
-async function setupDocker(options: ResolvedOptions): Promise<DriverSetup> {
+async function setupDocker(options: ResolvedOptions, layout: CacheLayout): Promise<DriverSetup> {
   const docker = dockerClient(options.docker.dockerHost);
   await assertDockerReachable(docker, options.docker.dockerHost);
   const image = await probeImage(docker, options.docker.image);
+  if (options.docker.storage === 'bind') return setupDockerBind(options, layout, docker, image);
+  if (options.docker.storage === 'auto' && bindPossible(options)) {
+    const choice = await selectCloner('auto', layout.root);
+    if (choice.cloner.name === 'btrfs' || choice.cloner.name === 'reflink') return setupDockerBind(options, layout, docker, image);
+  }
   return {
     name: 'docker',
     cloner: new CopyCloner(), // not used: the storage driver copies on write
@@ -75,5 +82,31 @@ async function setupDocker(options: ResolvedOptions): Promise<DriverSetup> {
     major: image.major,
     image: options.docker.image,
     make: (ctx) => new DockerDriver(ctx, docker, image, { network: options.docker.network }),
+  };
+}
+
+/** Bind mounts need the cache directory on the engine's host, and root to hand clones to the image's user. */
+function bindPossible(options: ResolvedOptions): boolean {
+  const host = options.docker.dockerHost ?? process.env.DOCKER_HOST;
+  return (!host || host.startsWith('unix://')) && process.getuid?.() === 0;
+}
+
+async function setupDockerBind(options: ResolvedOptions, layout: CacheLayout, docker: Docker, image: ImageInfo): Promise<DriverSetup> {
+  if (!bindPossible(options)) {
+    throw new UsageError(
+      "Docker bind storage needs a local engine (the cache directory is mounted into containers) and root (clones are handed to the image's postgres user). Use storage: 'image'.",
+    );
+  }
+  const choice = await selectCloner(options.cloner, layout.root);
+  return {
+    name: 'docker',
+    cloner: choice.cloner,
+    storage: choice.cloner.name,
+    storageReason: `docker with bind-mounted ${choice.reason} (network ${options.docker.network})`,
+    probes: choice.probes,
+    binaries: undefined,
+    major: image.major,
+    image: options.docker.image,
+    make: (ctx) => new DockerBindDriver(ctx, docker, image, { network: options.docker.network }, choice.cloner),
   };
 }

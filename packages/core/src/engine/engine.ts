@@ -25,7 +25,7 @@ const log = logger('engine');
 /** What the engine chose, for people and tools (`pgbranch doctor`). */
 export interface EngineInfo {
   driver: 'local' | 'docker';
-  /** The cloner (local driver), or 'docker-layers' (docker driver: the storage driver copies on write). */
+  /** The cloner (local driver, docker bind storage), or 'docker-layers' (docker image storage: the storage driver copies on write). */
   cloner: ClonerName | 'docker-layers';
   clonerReason: string;
   clonerProbes: ProbeResult[];
@@ -105,7 +105,7 @@ export class Engine implements AsyncDisposable {
     const { ctx } = this;
     return {
       driver: this.setup.name,
-      cloner: this.setup.name === 'local' ? ctx.cloner.name : 'docker-layers',
+      cloner: this.setup.storage as EngineInfo['cloner'],
       clonerReason: this.setup.storageReason,
       clonerProbes: this.setup.probes,
       postgresVersion: ctx.driver.postgresVersion,

@@ -27,4 +27,10 @@ describe('server container spec', () => {
     expect(spec.User).toBe('postgres');
     expect(spec.Labels).toEqual({ a: 'b' });
   });
+
+  it('bind-mount storage mounts the host clone as the data directory', () => {
+    const spec = serverContainerSpec({ ...base, network: 'host', hostPort: 5000, dataDirOnHost: '/cache/branches/s/b/data' });
+    expect(spec.HostConfig?.Binds).toEqual(['/cache/branches/s/b/data:/var/lib/pgbranch/data']);
+    expect(serverContainerSpec({ ...base, network: 'host', hostPort: 5000 }).HostConfig?.Binds).toBeUndefined();
+  });
 });

@@ -17,6 +17,8 @@ export interface ServerContainerSpec {
   settings: Record<string, string>;
   labels: Record<string, string>;
   name?: string;
+  /** Host directory mounted as the data directory (bind-mount storage); the image's own data otherwise. */
+  dataDirOnHost?: string;
 }
 
 /** The create options of a container that runs `postgres` directly (never the image's entrypoint). */
@@ -39,7 +41,11 @@ export function serverContainerSpec(spec: ServerContainerSpec): Docker.Container
     Cmd: cmd,
     Labels: spec.labels,
     StopSignal: 'SIGINT',
-    HostConfig: { AutoRemove: false, NetworkMode: spec.network === 'host' ? 'host' : 'bridge' },
+    HostConfig: {
+      AutoRemove: false,
+      NetworkMode: spec.network === 'host' ? 'host' : 'bridge',
+      ...(spec.dataDirOnHost ? { Binds: [`${spec.dataDirOnHost}:${CONTAINER_DATA_DIR}`] } : {}),
+    },
   };
   if (spec.network === 'bridge') {
     options.ExposedPorts = { [`${BRIDGE_PORT}/tcp`]: {} };

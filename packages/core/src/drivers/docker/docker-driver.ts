@@ -35,7 +35,7 @@ export class DockerDriver implements Driver {
   readonly name = 'docker' as const;
 
   constructor(
-    private readonly ctx: EngineContext,
+    protected readonly ctx: EngineContext,
     readonly docker: Docker,
     readonly image: ImageInfo,
     readonly options: DockerDriverOptions,
@@ -102,17 +102,18 @@ export class DockerDriver implements Driver {
     return { ...ownerLabels(this.ctx.layout.root, this.ctx.session.id, kind), ...extra };
   }
 
-  /** Creates (not starts) a server container of a snapshot image. */
-  async serverContainer(snapshotHash: string, hostPort: number, kind: string): Promise<Docker.Container> {
+  /** Creates (not starts) a server container: of a snapshot image, or of the base image with a host data directory. */
+  async serverContainer(snapshotHash: string, hostPort: number, kind: string, dataDirOnHost?: string): Promise<Docker.Container> {
     return this.docker.createContainer(
       serverContainerSpec({
-        image: snapshotTag(snapshotHash),
+        image: dataDirOnHost ? this.image.image : snapshotTag(snapshotHash),
         bindir: this.image.bindir,
         user: this.image.user,
         network: this.options.network,
         hostPort,
         settings: this.ctx.settings,
         labels: this.labels(kind, { [LABEL.hash]: snapshotHash }),
+        dataDirOnHost,
       }),
     );
   }
@@ -156,12 +157,16 @@ export class DockerDriver implements Driver {
     return { ...meta, sizeBytes: size };
   }
 
-  private async initdbContainer(): Promise<Docker.Container> {
+  /**
+   * A container that runs initdb into the data directory: the image's own (the password file is
+   * put in and removed again), or a host directory mounted with the password file beside it.
+   */
+  protected async initdbContainer(onHost?: { dataDir: string; passwordFile: string }): Promise<Docker.Container> {
     const dir = CONTAINER_DATA_DIR.slice(0, CONTAINER_DATA_DIR.lastIndexOf('/'));
     const script = [
       'set -e',
       `"${this.image.bindir}/initdb" -D ${CONTAINER_DATA_DIR} --pwfile=${dir}/.pw --no-sync ${INITDB_ARGS.join(' ')} >/dev/null`,
-      `rm -f ${dir}/.pw`,
+      ...(onHost ? [] : [`rm -f ${dir}/.pw`]),
       // Bridge connections come from the Docker gateway, not loopback; they still need the password.
       `echo "host all all all scram-sha-256" >> ${CONTAINER_DATA_DIR}/pg_hba.conf`,
     ].join('\n');
@@ -170,9 +175,13 @@ export class DockerDriver implements Driver {
       Entrypoint: [],
       Cmd: ['sh', '-c', script],
       User: this.image.user,
-      HostConfig: { NetworkMode: 'none' },
+      HostConfig: {
+        NetworkMode: 'none',
+        ...(onHost ? { Binds: [`${onHost.dataDir}:${CONTAINER_DATA_DIR}`, `${onHost.passwordFile}:${dir}/.pw:ro`] } : {}),
+      },
       Labels: this.labels('build'),
     });
+    if (onHost) return container;
     const [uid, gid] = this.image.user.split(':').map(Number) as [number, number];
     await container.putArchive(await tarOf([
       { name: dir.slice(1) + '/', type: 'directory', mode: 0o700, uid, gid },
@@ -193,7 +202,8 @@ export class DockerDriver implements Driver {
     }
   }
 
-  private async runRecipe(container: Docker.Container, hostPort: number, job: BuildJob, progress: SeedProgress): Promise<void> {
+  /** Starts the server container, runs the recipe's SQL and init(), checkpoints and stops cleanly. */
+  protected async runRecipe(container: Docker.Container, hostPort: number, job: BuildJob, progress: SeedProgress): Promise<void> {
     progress.step('starting server');
     await container.start();
     const port = await this.hostPortOf(container, hostPort);

@@ -1,0 +1,148 @@
+import type Docker from 'dockerode';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Cloner } from '../../cloners/cloner.js';
+import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
+import { copyTree } from '../../cloners/tree-copy.js';
+import type { EngineContext } from '../../engine/context.js';
+import { reapDeadOwners, type ReapReport } from '../../engine/reaper.js';
+import { describeCause, hintFor, PgbranchError } from '../../errors.js';
+import { SeedProgress } from '../../snapshot/progress.js';
+import { markComplete, readCompleteMeta, treeSize, writeMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { exec } from '../../system/exec.js';
+import { giveTo, type RunAs } from '../../system/run-as.js';
+import type { BranchRuntime, BuildJob } from '../driver.js';
+import { freePort } from '../local/ports.js';
+import { runToCompletion } from './containers.js';
+import { DockerBindBranch } from './docker-bind-branch.js';
+import { DockerDriver, type DockerDriverOptions } from './docker-driver.js';
+import { reapDockerOrphans } from './docker-reaper.js';
+import type { ImageInfo } from './image-probe.js';
+
+/**
+ * Containers whose data directory is a host copy-on-write clone, bind-mounted: snapshots and branches
+ * live in the cache directory as with the local driver (block-level reflink/btrfs sharing instead
+ * of whole-file copy-up in the container layer), and the image only provides the binaries.
+ */
+export class DockerBindDriver extends DockerDriver {
+  /** The image's postgres user on this host: clones are handed to it. */
+  readonly owner: RunAs;
+
+  constructor(ctx: EngineContext, docker: Docker, image: ImageInfo, options: DockerDriverOptions, readonly cloner: Cloner) {
+    super(ctx, docker, image, options);
+    const [uid, gid] = image.user.split(':').map(Number) as [number, number];
+    this.owner = { uid, gid, user: `${image.image} postgres`, dropped: process.getuid?.() === 0 };
+  }
+
+  override findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+    return readCompleteMeta(this.ctx.layout.snapshot(hash));
+  }
+
+  override async buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
+    const progress = new SeedProgress(job.name);
+    const buildDir = this.ctx.layout.build(job.hash, this.ctx.session.id);
+    const dataDir = path.join(buildDir, 'data');
+    let container: Docker.Container | undefined;
+    await removeDir(buildDir);
+    try {
+      await mkdir(buildDir, { recursive: true, mode: 0o755 });
+      if (!job.from) {
+        progress.step('initdb');
+        await this.cloner.createSource(dataDir, this.owner);
+        const passwordFile = path.join(buildDir, '.pw');
+        await writeFile(passwordFile, this.ctx.password + '\n', { mode: 0o600 });
+        await giveTo(this.owner, passwordFile);
+        container = await this.initdbContainer({ dataDir, passwordFile });
+        await runToCompletion(container, `initdb in image ${this.image.image}`);
+        await rm(passwordFile, { force: true });
+      } else {
+        await this.cloneInto(this.dataDirOf(job.from), dataDir, true);
+        const hostPort = this.options.network === 'host' ? await freePort() : 0;
+        container = await this.serverContainer(job.from.hash, hostPort, 'build', dataDir);
+        await this.runRecipe(container, hostPort, job, progress);
+      }
+      const meta = await this.store(job, buildDir);
+      progress.done(job.hash);
+      return meta;
+    } catch (err) {
+      progress.failed();
+      await removeDir(buildDir).catch(() => undefined);
+      if (err instanceof PgbranchError) throw err;
+      throw new PgbranchError('PGBRANCH_SNAPSHOT_FAILED', `Snapshot "${job.name}" could not be built: ${describeCause(err)}.${hintFor(err)} Nothing was cached.`, { cause: err });
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Stores a branch's cleanly stopped data directory as a new snapshot. */
+  async snapshotFrom(job: Omit<BuildJob, 'files'>, sourceDataDir: string): Promise<SnapshotMeta> {
+    const buildDir = this.ctx.layout.build(job.hash, this.ctx.session.id);
+    await removeDir(buildDir);
+    try {
+      await mkdir(buildDir, { recursive: true, mode: 0o755 });
+      await this.cloneInto(sourceDataDir, path.join(buildDir, 'data'), true);
+      return await this.store({ ...job, files: [] }, buildDir);
+    } catch (err) {
+      await removeDir(buildDir).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  override startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
+    return DockerBindBranch.start(this, snapshot, branch.id, branch.name);
+  }
+
+  override removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+    return removeDir(this.ctx.layout.snapshot(snapshot.hash));
+  }
+
+  override removeSnapshotSync(snapshot: SnapshotMeta): void {
+    removeDirSync(this.ctx.layout.snapshot(snapshot.hash));
+  }
+
+  /** Containers first (they hold the clones), then the directories and owner records. */
+  override async reap(): Promise<ReapReport> {
+    const containers = await reapDockerOrphans(this.docker, this.ctx.layout);
+    const local = await reapDeadOwners(this.ctx.layout);
+    return { sessions: local.sessions, servers: containers.servers + local.servers, directories: [...containers.directories, ...local.directories] };
+  }
+
+  dataDirOf(snapshot: SnapshotMeta): string {
+    return path.join(this.ctx.layout.snapshot(snapshot.hash), 'data');
+  }
+  branchDir(id: string): string {
+    return this.ctx.layout.branch(this.ctx.session.id, id);
+  }
+
+  /** A clone owned by the image's postgres user; `standalone` when it must outlive its source. */
+  async cloneInto(source: string, target: string, standalone: boolean): Promise<void> {
+    try {
+      if (standalone && !this.cloner.standalone) await copyTree(source, target, 'bytes', this.owner);
+      else await this.cloner.clone(source, target, this.owner);
+    } catch (err) {
+      throw new PgbranchError('PGBRANCH_CLONE_FAILED', `Could not clone ${source} with the ${this.cloner.name} cloner: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    }
+  }
+
+  private async store(job: BuildJob, buildDir: string): Promise<SnapshotMeta> {
+    const dataDir = path.join(buildDir, 'data');
+    await exec('sync', ['-f', dataDir]).catch(() => undefined);
+    const meta: SnapshotMeta = {
+      name: job.name,
+      hash: job.hash,
+      parent: job.from?.hash,
+      kind: job.kind,
+      createdAt: new Date().toISOString(),
+      sizeBytes: await treeSize(dataDir),
+      postgresVersion: this.image.version,
+      files: job.files.map((f) => f.display),
+      ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
+    };
+    await writeMeta(buildDir, meta);
+    const finalDir = this.ctx.layout.snapshot(job.hash);
+    await removeDir(finalDir);
+    await rename(buildDir, finalDir);
+    await markComplete(finalDir);
+    return meta;
+  }
+}
