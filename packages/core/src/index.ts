@@ -17,3 +17,4 @@ export { PoolClient } from './server/pool-client.js';
 export type { LeaseInfo, PoolAddress } from './server/protocol.js';
 export { runSummary } from './server/run-summary.js';
 export { envFor } from './server/lease-env.js';
+export type { RunnerOptions } from './server/runner-options.js';

@@ -1,22 +1,7 @@
-import type { EngineOptions, PoolOptions, SnapshotRequest } from '@pgbranch/core';
+import type { RunnerOptions } from '@pgbranch/core';
 
 /** `testEnvironmentOptions.pgbranch` in the jest config. Paths are relative to the project's rootDir. */
-export interface PgbranchJestOptions extends EngineOptions, PoolOptions {
-  /** SQL files or directories run in order to seed the snapshot. */
-  sql?: string[];
-  /** Runs after the SQL files with the seeding server's URL (jest.config.js only: functions do not survive JSON). */
-  init?: SnapshotRequest['init'];
-  /** Files or directories `init` reads, so changes reseed the snapshot. */
-  hashInputs?: string[];
-  /** Snapshot name shown in progress and summaries. @default 'jest' */
-  name?: string;
-  /** A fresh branch per test file ('file') or per test ('test'). @default 'file' */
-  isolation?: 'file' | 'test';
-  /** Keep a failed file's (or test's) branch running after the run and print how to reach it. @default false */
-  keepOnFailure?: boolean;
-  /** Print a one-line summary at the end of the run. @default true */
-  summary?: boolean;
-}
+export type PgbranchJestOptions = RunnerOptions;
 
 /** What each test file finds on `globalThis.pgbranch`. */
 export interface JestBranch {

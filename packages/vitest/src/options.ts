@@ -1,22 +1,7 @@
-import type { EngineOptions, PoolOptions, SnapshotRequest } from '@pgbranch/core';
+import type { RunnerOptions } from '@pgbranch/core';
 
 /** Options of the pgbranch vitest plugin. All optional except a way to build the schema (`sql` and/or `init`). */
-export interface PgbranchVitestOptions extends EngineOptions, PoolOptions {
-  /** SQL files or directories (relative to the vitest root), run in order to seed the snapshot. */
-  sql?: string[];
-  /** Runs after the SQL files with the seeding server's URL (Prisma, Drizzle, knex migrations…). */
-  init?: SnapshotRequest['init'];
-  /** Files or directories `init` reads, so changes reseed the snapshot. */
-  hashInputs?: string[];
-  /** Snapshot name shown in progress and summaries. @default 'vitest' */
-  name?: string;
-  /** A fresh branch per test file ('file') or per test ('test'). @default 'file' */
-  isolation?: 'file' | 'test';
-  /** Keep a failed file's (or test's) branch running after the run and print how to reach it. @default false */
-  keepOnFailure?: boolean;
-  /** Print a one-line summary at the end of the run. @default true */
-  summary?: boolean;
-}
+export type PgbranchVitestOptions = RunnerOptions;
 
 /** What the global setup provides to test workers (`inject('pgbranch')`). */
 export interface PgbranchProvided {

@@ -1,6 +1,5 @@
 import { chmod, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { copyTree } from '../cloners/tree-copy.js';
 import { removeDir } from '../cloners/remove-dir.js';
 import { initCluster } from '../drivers/local/initdb.js';
@@ -13,8 +12,8 @@ import { exec } from '../system/exec.js';
 import { giveTo } from '../system/run-as.js';
 import { SeedProgress } from './progress.js';
 import type { BuildJob } from '../drivers/driver.js';
-import { markComplete, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
-import { runSqlFile } from './sql-runner.js';
+import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
+import { applyRecipe } from './apply-recipe.js';
 
 const log = logger('seed');
 
@@ -38,17 +37,7 @@ export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDat
     }
     if (job.files.length > 0 || job.init) await runRecipe(ctx, job, buildDir, dataDir, progress);
     await exec('sync', ['-f', dataDir]).catch((err) => log('sync -f failed (%s); relying on fsync of the marker', describeCause(err)));
-    const meta: SnapshotMeta = {
-      name: job.name,
-      hash: job.hash,
-      parent: job.from?.hash,
-      kind: job.kind,
-      createdAt: new Date().toISOString(),
-      sizeBytes: await treeSize(dataDir),
-      postgresVersion: ctx.binaries.version,
-      files: job.files.map((f) => f.display),
-      ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
-    };
+    const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion: ctx.binaries.version });
     await writeMeta(buildDir, meta);
     const finalDir = ctx.layout.snapshot(job.hash);
     await removeDir(finalDir); // an incomplete leftover of a crashed build
@@ -96,30 +85,7 @@ async function runRecipe(ctx: EngineContext, job: BuildJob, buildDir: string, da
       runAs: ctx.runAs,
       label: `snapshot "${job.name}"`,
     });
-    const client = new pg.Client({ host: socketDir, port: server.port, user: SUPERUSER, database: DATABASE });
-    client.on('error', () => undefined); // a server that dies mid-seed rejects the running query instead
-    await client.connect();
-    try {
-      for (const [i, file] of job.files.entries()) {
-        progress.step(`${file.display} (${i + 1}/${job.files.length})`);
-        await runSqlFile(client, file, job.name);
-      }
-      if (job.init) {
-        progress.step('init()');
-        const url = `postgresql://${SUPERUSER}:${encodeURIComponent(ctx.password)}@127.0.0.1:${server.port}/${DATABASE}`;
-        try {
-          await job.init(url);
-        } catch (err) {
-          throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, {
-            cause: err,
-          });
-        }
-      }
-      progress.step('checkpoint');
-      await client.query('CHECKPOINT');
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    await applyRecipe(job, { host: socketDir, port: server.port, user: SUPERUSER, database: DATABASE }, { port: server.port, password: ctx.password }, progress);
     await server.stop('fast');
     server = undefined;
   } finally {

@@ -54,3 +54,21 @@ export async function treeSize(dir: string): Promise<number> {
   await walk(dir);
   return total;
 }
+
+/** The metadata of a snapshot built now from a job. */
+export function metaFor(
+  job: { name: string; hash: string; kind: SnapshotMeta['kind']; from?: { hash: string }; files: Array<{ display: string }>; ephemeralOwner?: string },
+  facts: { sizeBytes: number; postgresVersion: string },
+): SnapshotMeta {
+  return {
+    name: job.name,
+    hash: job.hash,
+    parent: job.from?.hash,
+    kind: job.kind,
+    createdAt: new Date().toISOString(),
+    sizeBytes: facts.sizeBytes,
+    postgresVersion: facts.postgresVersion,
+    files: job.files.map((f) => f.display),
+    ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
+  };
+}

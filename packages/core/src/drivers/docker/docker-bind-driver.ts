@@ -8,7 +8,7 @@ import type { EngineContext } from '../../engine/context.js';
 import { reapDeadOwners, type ReapReport } from '../../engine/reaper.js';
 import { describeCause, hintFor, PgbranchError } from '../../errors.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import { markComplete, readCompleteMeta, treeSize, writeMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { markComplete, metaFor, readCompleteMeta, treeSize, writeMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { exec } from '../../system/exec.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
@@ -127,17 +127,7 @@ export class DockerBindDriver extends DockerDriver {
   private async store(job: BuildJob, buildDir: string): Promise<SnapshotMeta> {
     const dataDir = path.join(buildDir, 'data');
     await exec('sync', ['-f', dataDir]).catch(() => undefined);
-    const meta: SnapshotMeta = {
-      name: job.name,
-      hash: job.hash,
-      parent: job.from?.hash,
-      kind: job.kind,
-      createdAt: new Date().toISOString(),
-      sizeBytes: await treeSize(dataDir),
-      postgresVersion: this.image.version,
-      files: job.files.map((f) => f.display),
-      ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
-    };
+    const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion: this.image.version });
     await writeMeta(buildDir, meta);
     const finalDir = this.ctx.layout.snapshot(job.hash);
     await removeDir(finalDir);

@@ -8,8 +8,8 @@ import type { ReapReport } from '../../engine/reaper.js';
 import { describeCause, PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import { runSqlFile } from '../../snapshot/sql-runner.js';
+import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { applyRecipe } from '../../snapshot/apply-recipe.js';
 import type { BranchRuntime, BuildJob, Driver } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import { DATABASE, INITDB_ARGS, SUPERUSER } from '../local/settings.js';
@@ -133,17 +133,7 @@ export class DockerDriver implements Driver {
 
   /** Commits a stopped container as the snapshot image, with the metadata in a label. */
   async commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<SnapshotMeta> {
-    const meta: SnapshotMeta = {
-      name: job.name,
-      hash: job.hash,
-      parent: job.from?.hash,
-      kind: job.kind,
-      createdAt: new Date().toISOString(),
-      sizeBytes: 0,
-      postgresVersion: this.image.version,
-      files: job.files.map((f) => f.display),
-      ...(job.ephemeralOwner ? { ephemeralOwner: job.ephemeralOwner } : {}),
-    };
+    const meta = metaFor(job, { sizeBytes: 0, postgresVersion: this.image.version });
     const labels = this.labels('snapshot', {
       [LABEL.hash]: job.hash,
       [LABEL.name]: job.name,
@@ -209,26 +199,7 @@ export class DockerDriver implements Driver {
     const port = await this.hostPortOf(container, hostPort);
     const connection = this.connection(port);
     await waitForServer(container, connection, `snapshot "${job.name}"`);
-    const client = new pg.Client(connection);
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      for (const [i, file] of job.files.entries()) {
-        progress.step(`${file.display} (${i + 1}/${job.files.length})`);
-        await runSqlFile(client, file, job.name);
-      }
-      if (job.init) {
-        progress.step('init()');
-        try {
-          await job.init(`postgresql://${SUPERUSER}:${encodeURIComponent(this.ctx.password)}@127.0.0.1:${port}/${DATABASE}`);
-        } catch (err) {
-          throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, { cause: err });
-        }
-      }
-      await client.query('CHECKPOINT');
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    await applyRecipe(job, connection, { port, password: this.ctx.password }, progress);
     await stopCleanly(container);
   }
 }

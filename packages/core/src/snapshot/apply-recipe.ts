@@ -1,0 +1,39 @@
+import pg from 'pg';
+import type { BuildJob } from '../drivers/driver.js';
+import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { describeCause, PgbranchError } from '../errors.js';
+import type { SeedProgress } from './progress.js';
+import { runSqlFile } from './sql-runner.js';
+
+/**
+ * Runs a recipe against a seeding server, whatever runs it: each SQL file, then init() with a TCP URL,
+ * then a CHECKPOINT so the clean shutdown that follows has little to write.
+ */
+export async function applyRecipe(
+  job: BuildJob,
+  connection: pg.ClientConfig,
+  tcp: { port: number; password: string },
+  progress: SeedProgress,
+): Promise<void> {
+  const client = new pg.Client(connection);
+  client.on('error', () => undefined); // a server that dies mid-seed rejects the running query instead
+  await client.connect();
+  try {
+    for (const [i, file] of job.files.entries()) {
+      progress.step(`${file.display} (${i + 1}/${job.files.length})`);
+      await runSqlFile(client, file, job.name);
+    }
+    if (job.init) {
+      progress.step('init()');
+      try {
+        await job.init(`postgresql://${SUPERUSER}:${encodeURIComponent(tcp.password)}@127.0.0.1:${tcp.port}/${DATABASE}`);
+      } catch (err) {
+        throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, { cause: err });
+      }
+    }
+    progress.step('checkpoint');
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
