@@ -4,7 +4,7 @@
 #   scripts/test-filesystems.sh down  unmounts them and deletes the images
 set -euo pipefail
 BASE=${PGBRANCH_TESTFS_DIR:-/var/tmp/pgbranch-testfs}
-SIZE=${PGBRANCH_TESTFS_SIZE:-6G}
+SIZE=${PGBRANCH_TESTFS_SIZE:-16G} # sparse: only what is written takes space
 
 mount_fs() { # name mkfs-command...
   local name=$1; shift

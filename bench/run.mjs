@@ -1,0 +1,21 @@
+// `pnpm bench` — the quick profile (≤ 10 minutes on a 2-core machine); `pnpm bench --full` adds large
+// snapshots and more iterations; `pnpm bench --scenario NAME` runs one scenario (repeatable).
+// Results: bench/results/<timestamp>/{results.json,report.md,*.svg}.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBench, SCENARIOS } from '@pgbranch/bench';
+
+const { values } = parseArgs({
+  options: { full: { type: 'boolean', default: false }, scenario: { type: 'string', multiple: true }, list: { type: 'boolean', default: false } },
+});
+if (values.list) {
+  for (const s of SCENARIOS) console.log(`${s.id.padEnd(16)} ${s.title}`);
+  process.exit(0);
+}
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { dir, run } = await runBench({ root, full: values.full, scenarios: values.scenario });
+const failed = run.scenarios.filter((s) => s.status === 'failed');
+console.log(`\nwrote ${path.relative(root, dir)}/report.md, results.json and ${run.scenarios.reduce((n, s) => n + s.charts.length, 0)} charts`);
+for (const s of failed) console.log(`failed: ${s.title}: ${s.reason}`);
+process.exitCode = failed.length ? 1 : 0;

@@ -1,0 +1,52 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { REFERENCE } from '../reference.js';
+import { methodResult } from '../stats.js';
+import type { MethodResult, Scenario } from '../types.js';
+import { fixture, query, timeBranch, withEngine } from './common.js';
+
+/** Scenario 5: resume of a suspended branch (hot), a new branch (cold), initdb + start (traditional). */
+export const coldStart: Scenario = {
+  id: 'cold-start',
+  title: 'Cold start: resume vs new branch vs initdb + start',
+  async run(ctx) {
+    const results: MethodResult[] = [];
+    const dir = path.join(ctx.workDir, 'cold-start');
+    await withEngine({ label: 'default', options: { cacheDir: dir } }, async (engine) => {
+      const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
+      const cold: number[] = [];
+      await timeBranch(snap);
+      for (let i = 0; i < ctx.iterations; i++) {
+        ctx.progress(`new branch ${i + 1}/${ctx.iterations}`);
+        cold.push(await timeBranch(snap));
+      }
+      results.push(methodResult(`new branch from snapshot (cold, ${engine.info().cloner})`, cold));
+    });
+    const traditional: number[] = [];
+    const n = Math.min(5, ctx.iterations);
+    for (let i = 0; i < n; i++) {
+      ctx.progress(`initdb + start ${i + 1}/${n}`);
+      const fresh = path.join(ctx.workDir, `cold-start-fresh-${i}`);
+      await rm(fresh, { recursive: true, force: true });
+      const t = performance.now();
+      await withEngine({ label: 'fresh', options: { cacheDir: fresh } }, async (engine) => {
+        const snap = await engine.snapshot({ name: 'empty', sql: [] });
+        const branch = await snap.branch();
+        await query(branch.url);
+        traditional.push(performance.now() - t);
+        await branch.destroy();
+      });
+      await rm(fresh, { recursive: true, force: true });
+    }
+    results.push(methodResult('initdb + start (traditional, no fixture)', traditional, { note: 'a fresh cache directory each time: initdb, start, first query' }));
+    return {
+      id: this.id,
+      title: this.title,
+      status: 'ok',
+      results,
+      reference: REFERENCE.coldStart,
+      charts: [{ kind: 'distribution', title: 'Cold start to first query', file: 'cold-start.svg', yLabel: 'ms', log: true }],
+      notes: ['resume of a suspended branch (hot/warm): not available — suspend/resume arrives with the branch lifecycle issue.'],
+    };
+  },
+};

@@ -1,0 +1,13 @@
+import type { Scenario } from '../types.js';
+import { branchCreation } from './branch-creation.js';
+import { coldStart } from './cold-start.js';
+import { endToEnd } from './end-to-end.js';
+import { memory } from './memory.js';
+import { peers } from './peers.js';
+import { poolHandout } from './pool-handout.js';
+import { resetDestroy } from './reset-destroy.js';
+import { snapshotSize } from './snapshot-size.js';
+import { storage } from './storage.js';
+
+/** Every scenario, in report order. */
+export const SCENARIOS: Scenario[] = [branchCreation, snapshotSize, poolHandout, resetDestroy, coldStart, storage, memory, peers, endToEnd];
