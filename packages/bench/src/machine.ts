@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 
 /** What the figures were measured on. */
 export interface MachineInfo {
@@ -16,13 +17,26 @@ export interface MachineInfo {
 }
 
 export function machineInfo(workDir: string, postgresVersion: string): MachineInfo {
-  const require = createRequire(import.meta.url);
+  // Resolved from @pgbranch/core too: dockerode and pg are its dependencies, not this package's.
+  const requires = [createRequire(import.meta.url), createRequire(createRequire(import.meta.url).resolve('@pgbranch/core'))];
   const versionOf = (name: string) => {
-    try {
-      return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
-    } catch {
-      return 'not installed';
+    for (const require of requires) {
+      try {
+        // Packages whose "exports" hide package.json: walk up from their entry point.
+        let dir = path.dirname(require.resolve(name));
+        while (dir !== path.dirname(dir)) {
+          const file = path.join(dir, 'package.json');
+          if (existsSync(file)) {
+            const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+            if (pkg.name === name) return pkg.version;
+          }
+          dir = path.dirname(dir);
+        }
+      } catch {
+        // not resolvable from here
+      }
     }
+    return 'not installed';
   };
   let workDisk = 'unknown';
   try {
@@ -38,6 +52,6 @@ export function machineInfo(workDir: string, postgresVersion: string): MachineIn
     node: process.version,
     postgres: postgresVersion,
     workDisk,
-    versions: Object.fromEntries(['@pgbranch/core', 'pg', 'dockerode', 'testcontainers', 'tinybench', '@electric-sql/pglite'].map((n) => [n, versionOf(n)])),
+    versions: Object.fromEntries(['@pgbranch/core', 'pg', 'dockerode', 'testcontainers', '@electric-sql/pglite'].map((n) => [n, versionOf(n)])),
   };
 }

@@ -7,7 +7,12 @@ import { runSqlFile } from './sql-runner.js';
 
 /**
  * Runs a recipe against a seeding server, whatever runs it: each SQL file, then init() with a TCP URL,
- * then a CHECKPOINT so the clean shutdown that follows has little to write.
+ * then VACUUM (FREEZE, ANALYZE) and a CHECKPOINT.
+ *
+ * The VACUUM matters for copy-on-write: rows nobody has read since they were written carry no hint
+ * bits, so every branch's first scan would set them and dirty every page, and the next checkpoint
+ * would rewrite (un-share) the whole table in every branch. Freezing once here keeps branches shared,
+ * and ANALYZE gives them planner statistics.
  */
 export async function applyRecipe(
   job: BuildJob,
@@ -31,6 +36,8 @@ export async function applyRecipe(
         throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, { cause: err });
       }
     }
+    progress.step('vacuum (freeze, analyze)');
+    await client.query('VACUUM (FREEZE, ANALYZE)');
     progress.step('checkpoint');
     await client.query('CHECKPOINT');
   } finally {

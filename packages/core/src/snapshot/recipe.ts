@@ -70,7 +70,8 @@ export async function recipeHash(parts: {
   hasInit: boolean;
 }): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ format: 1, parent: parts.parentHash, settings: sorted(parts.settings), init: parts.hasInit }));
+  // format 2: snapshots end with VACUUM (FREEZE, ANALYZE) (see apply-recipe.ts)
+  h.update(JSON.stringify({ format: 2, parent: parts.parentHash, settings: sorted(parts.settings), init: parts.hasInit }));
   for (const f of parts.files) h.update(`\nsql:${path.basename(f.path)}:`).update(await readFile(f.path));
   for (const input of parts.hashInputs) {
     const full = path.resolve(parts.baseDir, input);
