@@ -9,7 +9,7 @@ const row = (what, r) => `| ${what} | ${ms(r.summary.p50)} / ${ms(r.summary.p95)
 
 const lines = [`Run ${run.startedAt} (${run.profile}), ${run.machine.cpu}, ${run.machine.cores} cores, PostgreSQL ${run.machine.postgres}.`, '', '| what | p50 / p95 / p99 |', '| --- | --- |'];
 for (const r of scenario('branch-creation')?.results ?? []) lines.push(row(`branch creation, ${r.method}`, r));
-for (const r of scenario('pool-handout')?.results ?? []) if (r.x === 2) lines.push(row(`hand-out from a warm pool, ${r.group}`, r));
+for (const r of scenario('pool-handout')?.results ?? []) if (r.x === 2) lines.push(row(`warm pool ${r.method}, ${r.group}`, r));
 for (const r of scenario('reset-destroy')?.results ?? []) if (/local (btrfs|overlay)/.test(r.method)) lines.push(row(r.method, r));
 for (const r of scenario('peers')?.results ?? []) if (!r.method.startsWith('pgbranch')) lines.push(row(`peer: ${r.method}`, r));
 lines.push('', 'Reference figures (serverless platforms, not measured here): branch creation mean 800 ms, P95 1.2 s, P99 1.8 s;', 'switch mean 50 ms, P95 80–100 ms; delete mean 600 ms, P95 900 ms; resume hot < 100 ms, cold < 2 s (P95).');
