@@ -1,14 +1,7 @@
 import type { LeaseInfo, PoolClient } from '@pgbranch/core/client';
 
 /** Connection settings of the current branch. */
-export interface BranchConnection {
-  url: string;
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
+export type BranchConnection = Pick<LeaseInfo, 'url' | 'host' | 'port' | 'user' | 'password' | 'database'>;
 
 /** A branch leased from a snapshot taken during the test (see `branch.snapshot()`). */
 export interface ChildBranch extends BranchConnection {

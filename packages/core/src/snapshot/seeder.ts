@@ -1,4 +1,4 @@
-import { chmod, mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { copyTree } from '../cloners/tree-copy.js';
 import { removeDir } from '../cloners/remove-dir.js';
@@ -7,15 +7,12 @@ import { startServer, type LocalServer } from '../drivers/local/local-server.js'
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
 import { CloneError, describeCause, hintFor, PgbranchError } from '../errors.js';
-import { logger } from '../log.js';
-import { exec } from '../system/exec.js';
 import { giveTo } from '../system/run-as.js';
 import { SeedProgress } from './progress.js';
 import type { BuildJob } from '../drivers/driver.js';
-import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
+import type { SnapshotMeta } from './snapshot-meta.js';
+import { storeSnapshot } from './store-snapshot.js';
 import { applyRecipe } from './apply-recipe.js';
-
-const log = logger('seed');
 
 /**
  * Builds a snapshot in a private build directory and moves it into place only once it is
@@ -36,13 +33,7 @@ export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDat
       await initCluster(ctx.binaries, dataDir, ctx.password, ctx.runAs);
     }
     if (job.files.length > 0 || job.init) await runRecipe(ctx, job, buildDir, dataDir, progress);
-    await exec('sync', ['-f', dataDir]).catch((err) => log('sync -f failed (%s); relying on fsync of the marker', describeCause(err)));
-    const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion: ctx.binaries.version });
-    await writeMeta(buildDir, meta);
-    const finalDir = ctx.layout.snapshot(job.hash);
-    await removeDir(finalDir); // an incomplete leftover of a crashed build
-    await rename(buildDir, finalDir);
-    await markComplete(finalDir);
+    const meta = await storeSnapshot(ctx.layout, job, buildDir, ctx.binaries.version);
     progress.done(job.hash);
     return meta;
   } catch (err) {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cloner } from '../../cloners/cloner.js';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
@@ -8,8 +8,8 @@ import type { EngineContext } from '../../engine/context.js';
 import { reapDeadOwners, type ReapReport } from '../../engine/reaper.js';
 import { describeCause, hintFor, PgbranchError } from '../../errors.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import { markComplete, metaFor, readCompleteMeta, treeSize, writeMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import { exec } from '../../system/exec.js';
+import { readCompleteMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { storeSnapshot } from '../../snapshot/store-snapshot.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
 import { freePort } from '../local/ports.js';
@@ -61,7 +61,7 @@ export class DockerBindDriver extends DockerDriver {
         container = await this.serverContainer(job.from.hash, hostPort, 'build', dataDir);
         await this.runRecipe(container, hostPort, job, progress);
       }
-      const meta = await this.store(job, buildDir);
+      const meta = await storeSnapshot(this.ctx.layout, job, buildDir, this.image.version);
       progress.done(job.hash);
       return meta;
     } catch (err) {
@@ -81,7 +81,7 @@ export class DockerBindDriver extends DockerDriver {
     try {
       await mkdir(buildDir, { recursive: true, mode: 0o755 });
       await this.cloneInto(sourceDataDir, path.join(buildDir, 'data'), true);
-      return await this.store({ ...job, files: [] }, buildDir);
+      return await storeSnapshot(this.ctx.layout, { ...job, files: [] }, buildDir, this.image.version);
     } catch (err) {
       await removeDir(buildDir).catch(() => undefined);
       throw err;
@@ -122,17 +122,5 @@ export class DockerBindDriver extends DockerDriver {
     } catch (err) {
       throw new PgbranchError('PGBRANCH_CLONE_FAILED', `Could not clone ${source} with the ${this.cloner.name} cloner: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
     }
-  }
-
-  private async store(job: BuildJob, buildDir: string): Promise<SnapshotMeta> {
-    const dataDir = path.join(buildDir, 'data');
-    await exec('sync', ['-f', dataDir]).catch(() => undefined);
-    const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion: this.image.version });
-    await writeMeta(buildDir, meta);
-    const finalDir = this.ctx.layout.snapshot(job.hash);
-    await removeDir(finalDir);
-    await rename(buildDir, finalDir);
-    await markComplete(finalDir);
-    return meta;
   }
 }

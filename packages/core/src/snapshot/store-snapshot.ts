@@ -1,0 +1,27 @@
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
+import { removeDir } from '../cloners/remove-dir.js';
+import type { BuildJob } from '../drivers/driver.js';
+import type { CacheLayout } from '../engine/layout.js';
+import { logger } from '../log.js';
+import { exec } from '../system/exec.js';
+import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
+
+const log = logger('seed');
+
+/**
+ * Moves a finished build directory (`buildDir/data`, cleanly shut down) into the cache as a snapshot:
+ * synced to disk, metadata written, renamed into place, and the completion marker written last,
+ * so a crash at any point leaves either nothing or an incomplete directory that is rebuilt.
+ */
+export async function storeSnapshot(layout: CacheLayout, job: BuildJob, buildDir: string, postgresVersion: string): Promise<SnapshotMeta> {
+  const dataDir = path.join(buildDir, 'data');
+  await exec('sync', ['-f', dataDir]).catch((err: Error) => log('sync -f failed (%s); relying on fsync of the marker', err.message));
+  const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion });
+  await writeMeta(buildDir, meta);
+  const finalDir = layout.snapshot(job.hash);
+  await removeDir(finalDir); // an incomplete leftover of a crashed build
+  await rename(buildDir, finalDir);
+  await markComplete(finalDir);
+  return meta;
+}
