@@ -6,12 +6,12 @@ import { initCluster } from '../drivers/local/initdb.js';
 import { startServer, type LocalServer } from '../drivers/local/local-server.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
-import { CloneError, describeCause, hintFor, PgbranchError } from '../errors.js';
+import { CloneError, describeCause, hintFor } from '../errors.js';
 import { giveTo } from '../system/run-as.js';
 import { SeedProgress } from './progress.js';
 import type { BuildJob } from '../drivers/driver.js';
 import type { SnapshotMeta } from './snapshot-meta.js';
-import { storeSnapshot } from './store-snapshot.js';
+import { buildFailure, storeSnapshot } from './store-snapshot.js';
 import { applyRecipe } from './apply-recipe.js';
 
 /**
@@ -39,12 +39,7 @@ export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDat
   } catch (err) {
     progress.failed();
     await removeDir(buildDir).catch(() => undefined);
-    if (err instanceof PgbranchError) throw err;
-    throw new PgbranchError(
-      'PGBRANCH_SNAPSHOT_FAILED',
-      `Snapshot "${job.name}" (${job.hash.slice(0, 12)}) could not be built: ${describeCause(err)}.${hintFor(err)} Nothing was cached.`,
-      { cause: err },
-    );
+    throw buildFailure(job, err);
   }
 }
 

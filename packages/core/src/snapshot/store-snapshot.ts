@@ -3,6 +3,7 @@ import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
 import type { CacheLayout } from '../engine/layout.js';
+import { describeCause, hintFor, PgbranchError } from '../errors.js';
 import { logger } from '../log.js';
 import { exec } from '../system/exec.js';
 import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
@@ -24,4 +25,14 @@ export async function storeSnapshot(layout: CacheLayout, job: BuildJob, buildDir
   await rename(buildDir, finalDir);
   await markComplete(finalDir);
   return meta;
+}
+
+/** The error a failed build raises: a pgbranch error as it is, anything else wrapped with the snapshot named. */
+export function buildFailure(job: Pick<BuildJob, 'name' | 'hash'>, err: unknown): PgbranchError {
+  if (err instanceof PgbranchError) return err;
+  return new PgbranchError(
+    'PGBRANCH_SNAPSHOT_FAILED',
+    `Snapshot "${job.name}" (${job.hash.slice(0, 12)}) could not be built: ${describeCause(err)}.${hintFor(err)} Nothing was cached.`,
+    { cause: err },
+  );
 }

@@ -9,7 +9,7 @@ import { reapDeadOwners, type ReapReport } from '../../engine/reaper.js';
 import { describeCause, hintFor, PgbranchError } from '../../errors.js';
 import { SeedProgress } from '../../snapshot/progress.js';
 import { readCompleteMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import { storeSnapshot } from '../../snapshot/store-snapshot.js';
+import { buildFailure, storeSnapshot } from '../../snapshot/store-snapshot.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
 import { freePort } from '../local/ports.js';
@@ -67,8 +67,7 @@ export class DockerBindDriver extends DockerDriver {
     } catch (err) {
       progress.failed();
       await removeDir(buildDir).catch(() => undefined);
-      if (err instanceof PgbranchError) throw err;
-      throw new PgbranchError('PGBRANCH_SNAPSHOT_FAILED', `Snapshot "${job.name}" could not be built: ${describeCause(err)}.${hintFor(err)} Nothing was cached.`, { cause: err });
+      throw buildFailure(job, err);
     } finally {
       await container?.remove({ force: true }).catch(() => undefined);
     }

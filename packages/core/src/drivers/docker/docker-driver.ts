@@ -5,11 +5,12 @@ import pg from 'pg';
 import { pack } from 'tar-stream';
 import type { EngineContext } from '../../engine/context.js';
 import type { ReapReport } from '../../engine/reaper.js';
-import { describeCause, PgbranchError } from '../../errors.js';
+import { PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { SeedProgress } from '../../snapshot/progress.js';
 import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { applyRecipe } from '../../snapshot/apply-recipe.js';
+import { buildFailure } from '../../snapshot/store-snapshot.js';
 import type { BranchRuntime, BuildJob, Driver } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import { DATABASE, INITDB_ARGS, SUPERUSER } from '../local/settings.js';
@@ -74,8 +75,7 @@ export class DockerDriver implements Driver {
       return meta;
     } catch (err) {
       progress.failed();
-      if (err instanceof PgbranchError) throw err;
-      throw new PgbranchError('PGBRANCH_SNAPSHOT_FAILED', `Snapshot "${job.name}" could not be built in Docker: ${describeCause(err)}. Nothing was cached.`, { cause: err });
+      throw buildFailure(job, err);
     } finally {
       await container?.remove({ force: true }).catch(() => undefined);
     }
