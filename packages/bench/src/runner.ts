@@ -33,6 +33,7 @@ export async function runBench(options: BenchOptions): Promise<{ dir: string; ru
     full: Boolean(options.full),
     root: options.root,
     iterations: options.full ? 50 : 15,
+    slowIterations: options.full ? 20 : 5,
     workDir,
     reflinkDir: process.env.PGBRANCH_TEST_REFLINK_DIR,
     btrfsDir: process.env.PGBRANCH_TEST_BTRFS_DIR,

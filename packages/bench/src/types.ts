@@ -56,6 +56,8 @@ export interface BenchContext {
   root: string;
   /** Iterations for latency loops (quick: small; full: more). */
   iterations: number;
+  /** Iterations for methods that cost seconds per sample (containers, WASM, initdb + load). */
+  slowIterations: number;
   /** Scratch space on the work disk. */
   workDir: string;
   /** Mounted copy-on-write filesystems, when present. */

@@ -51,13 +51,15 @@ export function fixture(ctx: BenchContext): string[] {
   return [path.join(ctx.root, 'fixtures/recipes/sync-store')];
 }
 
+/** Rows of the generated bulk table per megabyte: ~870 bytes per row on disk (768 characters of payload + tuple overhead). */
+export const ROWS_PER_MB = 1150;
+
 /** A generated recipe of about `mb` megabytes of table data (written to the work dir, not committed). */
 export async function bulkRecipe(ctx: BenchContext, mb: number): Promise<string[]> {
   const dir = path.join(ctx.workDir, 'recipes', `bulk-${mb}mb`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  // ~870 bytes per row on disk: 768 characters of payload plus tuple overhead.
-  const rows = Math.round(mb * 1150);
+  const rows = Math.round(mb * ROWS_PER_MB);
   await writeFile(
     path.join(dir, '001_bulk.sql'),
     `create table bulk (id bigint primary key, payload text not null);\ninsert into bulk select g, repeat(md5(g::text), 24) from generate_series(1, ${rows}) g;\n`,

@@ -3,7 +3,7 @@ import { branchCreation } from './branch-creation.js';
 import { coldStart } from './cold-start.js';
 import { endToEnd } from './end-to-end.js';
 import { memory } from './memory.js';
-import { peers } from './peers.js';
+import { peers } from './peers/index.js';
 import { poolHandout } from './pool-handout.js';
 import { resetDestroy } from './reset-destroy.js';
 import { snapshotSize } from './snapshot-size.js';

@@ -55,22 +55,22 @@ export class Branch implements AsyncDisposable {
 
   /** The branch's directory on this host (local driver): data, socket and server log. */
   get dir(): string | undefined {
-    return this.running().dir;
+    return this.current().dir;
   }
   /** Directory of the unix socket (connect with host set to it), where the driver offers one. */
   get socketDir(): string | undefined {
-    return this.running().socketDir;
+    return this.current().socketDir;
   }
   get port(): number {
-    return this.running().port;
+    return this.current().port;
   }
   /** Server process id (local driver). */
   get pid(): number | undefined {
-    return this.running().pid;
+    return this.current().pid;
   }
   /** Container id (docker driver). */
   get containerId(): string | undefined {
-    return this.running().containerId;
+    return this.current().containerId;
   }
   /** `postgresql://postgres:…@127.0.0.1:PORT/postgres`: works with pg, psql, Prisma, Drizzle. Contains the password. */
   get url(): string {
@@ -83,17 +83,35 @@ export class Branch implements AsyncDisposable {
   get isDestroyed(): boolean {
     return this.destroyed;
   }
+  /** 'running', or 'suspended' between suspend() and resume(). */
+  get state(): 'running' | 'suspended' | 'destroyed' {
+    if (this.destroyed) return 'destroyed';
+    return this.runtime?.running === false ? 'suspended' : 'running';
+  }
 
-  /** Throws away every change: the branch returns to its snapshot's state on the same URL. */
+  /**
+   * Stops the server cleanly and keeps its data: a suspended branch costs disk only. Its URL stays the same;
+   * connections are refused until resume(). Does nothing when already suspended.
+   */
+  suspend(): Promise<void> {
+    return this.serial(() => this.current().suspend());
+  }
+
+  /** Starts a suspended branch again on the same URL, with its data as it was. Does nothing when running. */
+  resume(): Promise<void> {
+    return this.serial(() => this.current().resume());
+  }
+
+  /** Throws away every change: the branch returns to its snapshot's state on the same URL (running). */
   reset(): Promise<void> {
-    return this.serial(() => this.running().reset());
+    return this.serial(() => this.current().reset());
   }
 
   /** Takes a snapshot of the branch's current state (branch of a branch). It lives as long as this engine. */
   snapshot(options: { name?: string } = {}): Promise<Snapshot> {
     return this.serial(async () => {
       const hash = `${this.parent.hash.slice(0, 12)}-${this.id}-${randomBytes(3).toString('hex')}`;
-      const meta = await this.running().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.session.id });
+      const meta = await this.current().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.session.id });
       this.ctx.track({ cleanupSync: () => this.ctx.driver.removeSnapshotSync(meta), dispose: () => this.ctx.driver.removeSnapshot(meta) });
       return new Snapshot(this.ctx, meta, false);
     });
@@ -140,7 +158,7 @@ export class Branch implements AsyncDisposable {
     return this.toString();
   }
 
-  private running(): BranchRuntime {
+  private current(): BranchRuntime {
     if (this.destroyed) throw new UsageError(`Branch "${this.name}" was destroyed; create a new branch from its snapshot.`);
     if (!this.runtime) throw new UsageError(`Branch "${this.name}" is not running.`);
     return this.runtime;

@@ -27,6 +27,12 @@ export interface BranchRuntime {
   readonly dir: string | undefined;
   /** Back to the snapshot's state, same port. */
   reset(): Promise<void>;
+  /** Stops the server cleanly and keeps its data (directory or container). */
+  suspend(): Promise<void>;
+  /** Starts a suspended server again on the same port. */
+  resume(): Promise<void>;
+  /** False between suspend() and resume(). */
+  readonly running: boolean;
   /** Stops cleanly, stores the current state as a new snapshot, starts again on the same port. */
   snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta>;
   /** Stops the server and removes everything of the branch. */

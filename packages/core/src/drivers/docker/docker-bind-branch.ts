@@ -16,6 +16,7 @@ export class DockerBindBranch implements BranchRuntime {
   readonly pid = undefined;
   private container: Docker.Container | undefined;
   private publishedPort = 0;
+  private suspended = false;
 
   private constructor(
     private readonly driver: DockerBindDriver,
@@ -45,6 +46,9 @@ export class DockerBindBranch implements BranchRuntime {
   get containerId(): string | undefined {
     return this.container?.id;
   }
+  get running(): boolean {
+    return this.container !== undefined && !this.suspended;
+  }
   private get dataDir(): string {
     return path.join(this.dir, 'data');
   }
@@ -54,17 +58,34 @@ export class DockerBindBranch implements BranchRuntime {
     await this.removeContainer();
     await removeDir(this.dataDir);
     await removeDir(path.dirname(overlayLayers(this.dataDir).upper));
+    this.suspended = false;
     await this.cloneAndRun(port);
+  }
+
+  /** Stops the container cleanly; the data stays in the bind-mounted clone. */
+  async suspend(): Promise<void> {
+    if (!this.container || this.suspended) return;
+    this.suspended = true;
+    await stopCleanly(this.container);
+  }
+
+  async resume(): Promise<void> {
+    if (!this.container || !this.suspended) return;
+    await this.container.start();
+    this.suspended = false;
+    await waitForServer(this.container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
   }
 
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
     const container = this.container!;
-    await stopCleanly(container);
+    if (!this.suspended) await stopCleanly(container);
     try {
       return await this.driver.snapshotFrom({ ...job, kind: 'branch', from: this.parent }, this.dataDir);
     } finally {
-      await container.start();
-      await waitForServer(container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
+      if (!this.suspended) {
+        await container.start();
+        await waitForServer(container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
+      }
     }
   }
 

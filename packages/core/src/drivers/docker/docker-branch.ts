@@ -13,6 +13,7 @@ export class DockerBranch implements BranchRuntime {
   private container: Docker.Container | undefined;
   private hostPort = 0;
   private publishedPort = 0;
+  private suspended = false;
 
   private constructor(
     private readonly driver: DockerDriver,
@@ -37,22 +38,42 @@ export class DockerBranch implements BranchRuntime {
   get containerId(): string | undefined {
     return this.container?.id;
   }
+  get running(): boolean {
+    return this.container !== undefined && !this.suspended;
+  }
 
   async reset(): Promise<void> {
     const port = this.publishedPort;
     await this.removeContainer();
+    this.suspended = false;
     await this.run(port);
+  }
+
+  /** Stops the container cleanly; it keeps its writable layer (the branch's data). */
+  async suspend(): Promise<void> {
+    if (!this.container || this.suspended) return;
+    this.suspended = true;
+    await stopCleanly(this.container);
+  }
+
+  async resume(): Promise<void> {
+    if (!this.container || !this.suspended) return;
+    await this.container.start();
+    this.suspended = false;
+    await waitForServer(this.container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
   }
 
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
     const container = this.container!;
-    await stopCleanly(container);
+    if (!this.suspended) await stopCleanly(container);
     try {
       return await this.driver.commit(container, { ...job, kind: 'branch', files: [], from: this.parent });
     } finally {
       // Same container, same command and port: the branch comes back on its URL.
-      await container.start();
-      await waitForServer(container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
+      if (!this.suspended) {
+        await container.start();
+        await waitForServer(container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
+      }
     }
   }
 

@@ -19,8 +19,10 @@ export function dockerClient(dockerHost?: string): Docker {
 
 /** Pings the engine; a clear error with the next step when nothing answers. */
 export async function assertDockerReachable(docker: Docker, dockerHost?: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000))]);
+    const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000)));
+    await Promise.race([docker.ping(), timeout]);
   } catch (err) {
     const where = dockerHost ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
     throw new DockerUnavailableError(
@@ -28,5 +30,7 @@ export async function assertDockerReachable(docker: Docker, dockerHost?: string)
         "set DOCKER_HOST, or use the local driver (driver: 'local', the default when Postgres binaries are installed).",
       { cause: err },
     );
+  } finally {
+    clearTimeout(timer); // a pending timer would keep the process (and test runners) alive for 5 s
   }
 }

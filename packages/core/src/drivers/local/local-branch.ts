@@ -18,6 +18,8 @@ const log = logger('branch');
 export class LocalBranch implements BranchRuntime {
   readonly containerId = undefined;
   private server: LocalServer | undefined;
+  /** Kept across suspend/resume, so the branch comes back on its URL. */
+  private lastPort: number | undefined;
 
   private constructor(
     private readonly ctx: EngineContext,
@@ -50,10 +52,13 @@ export class LocalBranch implements BranchRuntime {
     return this.ctx.layout.socketDir(this.dir, this.ctx.session.id, this.id);
   }
   get port(): number {
-    return this.running().port;
+    return this.server?.port ?? this.lastPort ?? this.live().port;
   }
-  get pid(): number {
-    return this.running().pid;
+  get pid(): number | undefined {
+    return this.server?.pid;
+  }
+  get running(): boolean {
+    return this.server !== undefined;
   }
 
   async reset(): Promise<void> {
@@ -64,13 +69,22 @@ export class LocalBranch implements BranchRuntime {
     await this.cloneAndStart(port);
   }
 
+  async suspend(): Promise<void> {
+    await this.stopServer('fast');
+  }
+
+  async resume(): Promise<void> {
+    if (!this.server) await this.start(this.port);
+  }
+
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
     const port = this.port;
+    const wasRunning = this.running;
     await this.stopServer('fast'); // a clean shutdown makes the copy consistent
     try {
       return await buildSnapshot(this.ctx, { ...job, kind: 'branch', files: [], from: this.parent }, this.dataDir);
     } finally {
-      await this.start(port);
+      if (wasRunning) await this.start(port);
     }
   }
 
@@ -113,6 +127,7 @@ export class LocalBranch implements BranchRuntime {
       port,
       label: `branch "${this.name}" of snapshot "${this.parent.name}"`,
     });
+    this.lastPort = this.server.port;
   }
 
   private async stopServer(mode: 'fast' | 'immediate'): Promise<void> {
@@ -121,7 +136,7 @@ export class LocalBranch implements BranchRuntime {
     await server?.stop(mode);
   }
 
-  private running(): LocalServer {
+  private live(): LocalServer {
     if (!this.server) throw new Error(`Branch "${this.name}" is not running.`);
     return this.server;
   }

@@ -1,0 +1,72 @@
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** What is persisted about a named branch, in `<cache>/named/<name>/branch.json`. */
+export interface NamedBranchMeta {
+  version: 1;
+  name: string;
+  /** The snapshot the branch's data came from (directly, or through `fromBranch`). */
+  snapshot: { hash: string; name: string };
+  /** Set when the branch was made from another named branch. */
+  fromBranch?: string;
+  createdAt: string;
+  /** Last time a client was seen connected (or the branch was created, resumed or reset). */
+  lastUsedAt: string;
+  /** After this the branch is removed by `pgbranch gc` or the keeper. */
+  expiresAt?: string;
+  labels: Record<string, string>;
+  /** The branch's URL port, kept for its whole life. */
+  port: number;
+  /**
+   * `creating` until the clone is complete (a crash then leaves a branch gc removes);
+   * `running` while a server is meant to run; `suspended` when stopped on purpose.
+   */
+  state: 'creating' | 'running' | 'suspended';
+  /** The server process while running (pid + start time, so a reused pid is not mistaken for it). */
+  server?: { pid: number; startTime?: string };
+  /** The process creating the branch, while `creating`. */
+  creator?: { pid: number; startTime?: string };
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+export function assertBranchName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new UsageError(`Branch name "${name}" is not valid: use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
+  }
+}
+
+/** "90s", "30m", "2h", "7d" (or plain milliseconds) → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`"${text}" is not a duration: use e.g. 90s, 30m, 2h or 7d.`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function metaFile(dir: string): string {
+  return path.join(dir, 'branch.json');
+}
+
+export async function readNamedMeta(dir: string): Promise<NamedBranchMeta | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(metaFile(dir), 'utf8')) as NamedBranchMeta;
+    return meta.version === 1 ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written to a temporary file and renamed: a crash never leaves half a record. */
+export async function writeNamedMeta(dir: string, meta: NamedBranchMeta): Promise<void> {
+  const tmp = `${metaFile(dir)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(meta, null, 2), { mode: 0o600 });
+  await rename(tmp, metaFile(dir));
+}
+
+/** Names of the directories under `root` (every named branch, complete or not). */
+export async function listNamedDirs(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
+}
