@@ -6,7 +6,8 @@ import { methodResult } from '../stats.js';
 import type { BenchContext, MethodResult, Scenario, ScenarioResult } from '../types.js';
 import { removeLabelledContainers } from './peers/support.js';
 
-const FILES = 40;
+/** The suite's size: 40 files; 20 in the quick profile (Testcontainers and PGlite cost seconds per file). */
+const filesFor = (ctx: BenchContext) => (ctx.full ? 40 : 20);
 
 interface Mode {
   /** BENCH_E2E_MODE of bench/projects/e2e. */
@@ -38,14 +39,15 @@ const MODES: Mode[] = [
 ];
 
 /**
- * Scenario 9: one generated 40-file vitest suite (each file inserts 10 rows into its own database and checks it
+ * Scenario 9: one generated vitest suite (40 files, 20 in the quick profile) (each file inserts 10 rows into its own database and checks it
  * sees exactly those) run with each way of giving a file a database; wall time of `vitest run`, and per-file
  * overhead against the same suite without a database.
  */
 export const endToEnd: Scenario = {
   id: 'end-to-end',
-  title: 'End to end: a 40-file vitest suite with pgbranch, Testcontainers per file, PGlite per file',
+  title: 'End to end: a vitest suite (40 files; quick: 20) with pgbranch, Testcontainers per file, PGlite per file',
   async run(ctx) {
+    const files = filesFor(ctx);
     const project = path.join(ctx.root, 'bench/projects/e2e');
     const label = `pgbranch.bench=e2e-${process.pid}`;
     const cacheDir = (mode: Mode) => path.join(ctx.workDir, `e2e-${mode.id}`);
@@ -57,7 +59,7 @@ export const endToEnd: Scenario = {
     });
     const rounds = ctx.full ? 3 : 1;
     const samples = new Map<Mode, number[]>(modes.map((m) => [m, []]));
-    await generateSuite(project);
+    await generateSuite(project, files);
     try {
       for (const mode of modes) {
         await rm(cacheDir(mode), { recursive: true, force: true });
@@ -87,12 +89,12 @@ export const endToEnd: Scenario = {
       if (mode.id === 'none') continue;
       const p50 = summarize(values).p50;
       notes.push(
-        `${mode.label}: median wall ${(p50 / 1000).toFixed(1)} s, per-file overhead ${((p50 - baseline) / FILES).toFixed(0)} ms ` +
-          `(median − baseline, ÷ ${FILES})${mode.id === 'pgbranch-local' ? '' : `, ${(p50 / local).toFixed(1)}× pgbranch (local)'s wall time`}`,
+        `${mode.label}: median wall ${(p50 / 1000).toFixed(1)} s, per-file overhead ${((p50 - baseline) / files).toFixed(0)} ms ` +
+          `(median − baseline, ÷ ${files})${mode.id === 'pgbranch-local' ? '' : `, ${(p50 / local).toFixed(1)}× pgbranch (local)'s wall time`}`,
       );
     }
     notes.unshift(
-      `${FILES} generated files, vitest run with 2 workers; each file opens its database at import, inserts 10 rows and checks it sees ` +
+      `${files} generated files, vitest run with 2 workers; each file opens its database at import, inserts 10 rows and checks it sees ` +
         `exactly those. Schema: the sync-store migrations without the bulk seed (001, 002, 004), so the per-file methods pay only ` +
         `for a small schema; the fixture with data is compared in the peers scenario. ${rounds} timed run(s) per method, alternating` +
         `${ctx.full ? ', after one untimed run each' : '; untimed first runs for the baseline and pgbranch (snapshot build) only'}.`,
@@ -103,20 +105,20 @@ export const endToEnd: Scenario = {
       status: results.length > 1 ? 'ok' : 'failed',
       reason: results.length > 1 ? undefined : 'no database method could run',
       results,
-      charts: [{ kind: 'distribution', title: `${FILES}-file vitest suite, wall time`, file: 'end-to-end.svg', yLabel: 'ms', log: true }],
+      charts: [{ kind: 'distribution', title: `${files}-file vitest suite, wall time`, file: 'end-to-end.svg', yLabel: 'ms', log: true }],
       notes,
     };
     return result;
   },
 };
 
-/** Writes the suite: FILES copies of the template, each with its own name. */
-async function generateSuite(project: string): Promise<void> {
+/** Writes the suite: `files` copies of the template, each with its own name. */
+async function generateSuite(project: string, files: number): Promise<void> {
   const dir = path.join(project, 'generated');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const template = await readFile(path.join(project, 'template.test.ts'), 'utf8');
-  for (let i = 0; i < FILES; i++) {
+  for (let i = 0; i < files; i++) {
     const name = `f${String(i).padStart(2, '0')}`;
     await writeFile(path.join(dir, `${name}.test.ts`), template.replaceAll('template', name));
   }

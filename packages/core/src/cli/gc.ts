@@ -4,11 +4,20 @@ import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../drivers/docker/prune-
 import { CacheLayout } from '../engine/layout.js';
 import { reapDeadOwners, type ReapReport } from '../engine/reaper.js';
 import { resolveOptions } from '../options.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statfsSync } from 'node:fs';
+import path from 'node:path';
+import { createEngine } from '../engine/engine.js';
+import { listSessions, sessionAlive } from '../engine/session.js';
+import { describeCause } from '../errors.js';
+import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
+import { pruneLocalSnapshots } from '../snapshot/prune-snapshots.js';
 
 /** `pgbranch gc`: reaps what dead owners left in the cache directory, and their containers when Docker answers. */
 export async function runGc(options: { cacheDir?: string; json: boolean; keep?: number; maxAgeDays?: number }): Promise<number> {
   const resolved = resolveOptions({ cacheDir: options.cacheDir });
   const layout = new CacheLayout(resolved.cacheDir);
+  const usedBefore = usedBytes(layout.root);
   // Containers first: they are matched to owners through the owner records the local pass removes.
   const policy = { keep: options.keep ?? DEFAULT_PRUNE_POLICY.keep, maxAgeDays: options.maxAgeDays ?? DEFAULT_PRUNE_POLICY.maxAgeDays };
   const docker = await dockerReport(layout, resolved.docker.dockerHost, policy);
@@ -18,16 +27,55 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     servers: local.servers + (docker?.servers ?? 0),
     directories: [...local.directories, ...(docker?.directories ?? [])],
   };
+  const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], note: describeCause(err) }));
+  report.directories.push(...cache.snapshots);
+  const usedAfter = usedBytes(layout.root);
+  const freedBytes = usedBefore !== undefined && usedAfter !== undefined ? Math.max(0, usedBefore - usedAfter) : undefined;
   if (options.json) {
-    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report }) + '\n');
+    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report, branches: cache.branches, freedBytes, note: cache.note }) + '\n');
   } else {
     process.stdout.write(
       `pgbranch gc ${layout.root}: stopped ${report.servers} servers, removed ${report.directories.length} directories, containers and images ` +
-        `of ${report.sessions.length} dead sessions${docker ? '' : ' (Docker not reachable: containers not checked)'}\n`,
+        `of ${report.sessions.length} dead sessions, ${cache.branches.length} named branches and ${cache.snapshots.length} old snapshots` +
+        `${docker ? '' : ' (Docker not reachable: containers not checked)'}` +
+        `${freedBytes !== undefined ? `; ${(freedBytes / 1e6).toFixed(1)} MB freed` : ''}\n`,
     );
+    for (const b of cache.branches) process.stdout.write(`  removed branch ${b.name} (${b.reason})\n`);
     for (const item of report.directories) process.stdout.write(`  removed ${item}\n`);
+    if (cache.note) process.stdout.write(`  ${cache.note}\n`);
   }
   return 0;
+}
+
+/**
+ * Named branches (expired, broken) and local snapshots beyond the policy. Snapshots are left alone while
+ * another engine runs on this cache (its branches may be starting from them).
+ */
+async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ branches: CollectedBranch[]; snapshots: string[]; note?: string }> {
+  if (!existsSync(layout.snapshots) && !existsSync(path.join(layout.root, 'named'))) return { branches: [], snapshots: [] };
+  const engine = await createEngine({ cacheDir: layout.root, driver: 'local', reap: false });
+  try {
+    const named = engine.named();
+    const branches = await collectNamedBranches(named);
+    const sessions = await listSessions(layout);
+    const others = [...sessions].filter(([id, record]) => id !== engine.info().session && sessionAlive(record)).length;
+    if (others > 0) return { branches, snapshots: [], note: `snapshots not pruned: ${others} other engine(s) use this cache right now` };
+    const snapshots = await pruneLocalSnapshots(layout, await engine.storedSnapshots(), policy, await named.snapshotsInUse());
+    return { branches, snapshots };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Bytes in use on the filesystem holding `dir` (after a sync: btrfs and XFS account lazily). */
+function usedBytes(dir: string): number | undefined {
+  try {
+    execFileSync('sync', ['-f', dir], { stdio: 'ignore' });
+    const fs = statfsSync(dir);
+    return (fs.blocks - fs.bfree) * fs.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 async function dockerReport(layout: CacheLayout, dockerHost: string | undefined, policy: PrunePolicy): Promise<ReapReport | undefined> {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
@@ -12,7 +12,9 @@ import { withLock } from '../snapshot/lock.js';
 import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
 import type { BuildJob, Driver } from '../drivers/driver.js';
 import { Snapshot } from '../snapshot/snapshot.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
+import { NamedBranches } from '../named/named-branches.js';
 import type { EngineContext, TrackedResource } from './context.js';
 import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
@@ -148,6 +150,41 @@ export class Engine implements AsyncDisposable {
     const pool = new Pool(snapshot, options);
     this.pools.add(pool);
     return pool;
+  }
+
+  /**
+   * The named, long-lived branches of this cache directory (`pgbranch create/ls/suspend/resume/rm`). They belong to
+   * no engine: closing this engine or a crash leaves them as they are. Local driver only.
+   */
+  named(options: { idleAfterMs?: number } = {}): NamedBranches {
+    this.assertOpen();
+    if (this.ctx.driver.name !== 'local') {
+      throw new UsageError("Named branches run on the local driver; use driver: 'local' (Postgres binaries on this machine) for them.");
+    }
+    return new NamedBranches(this.ctx, options.idleAfterMs);
+  }
+
+  /**
+   * A snapshot already in the cache, by name (the newest with that name) or by hash or hash prefix;
+   * undefined when there is none. Used by the CLI (`pgbranch create --from NAME`).
+   */
+  async storedSnapshot(nameOrHash: string): Promise<Snapshot | undefined> {
+    this.assertOpen();
+    const all = await this.storedSnapshots();
+    const byHash = all.filter((m) => m.hash.startsWith(nameOrHash));
+    if (byHash.length > 1) throw new UsageError(`"${nameOrHash}" matches ${byHash.length} snapshots; give more of the hash.`);
+    const meta = byHash[0] ?? all.filter((m) => m.name === nameOrHash && m.kind !== 'base').sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    return meta ? new Snapshot(this.ctx, meta, true) : undefined;
+  }
+
+  /** Every complete snapshot in the cache (local driver), newest first. */
+  async storedSnapshots(): Promise<SnapshotMeta[]> {
+    const metas: SnapshotMeta[] = [];
+    for (const name of await readdir(this.ctx.layout.snapshots).catch(() => [] as string[])) {
+      const meta = name.startsWith('.') ? undefined : await this.ctx.driver.findSnapshot(name);
+      if (meta) metas.push(meta);
+    }
+    return metas.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** Removes what dead owners left behind (servers, mounts, directories). */

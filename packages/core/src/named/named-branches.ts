@@ -1,0 +1,386 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { overlayLayers } from '../cloners/overlay-cloner.js';
+import { removeDir } from '../cloners/remove-dir.js';
+import { startServer } from '../drivers/local/local-server.js';
+import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import type { EngineContext } from '../engine/context.js';
+import { CloneError, describeCause, hintFor, PgbranchError, ServerStartError, UsageError } from '../errors.js';
+import { logger } from '../log.js';
+import { buildSnapshot } from '../snapshot/seeder.js';
+import { readCompleteMeta, type SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import { withLock } from '../snapshot/lock.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { isAlive, processStartTime } from '../system/proc.js';
+import { giveTo } from '../system/run-as.js';
+import { clientConnections } from './activity.js';
+import { readKeeper } from '../keeper/keeper-record.js';
+import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
+import { liveServer, stopServerProcess } from './server-process.js';
+import { wakeThroughFront } from '../keeper/wake.js';
+
+const log = logger('named');
+
+/** A named branch is missing. */
+export class BranchNotFoundError extends PgbranchError {
+  constructor(message: string) {
+    super('PGBRANCH_BRANCH_NOT_FOUND', message);
+  }
+}
+
+export type NamedBranchState = 'running' | 'idle' | 'suspended' | 'creating' | 'broken';
+
+/** A named branch as listed: its record plus what is true right now. */
+export interface NamedBranchInfo extends Omit<NamedBranchMeta, 'state' | 'server' | 'creator' | 'version'> {
+  state: NamedBranchState;
+  /** Client connections right now (running branches). */
+  connections?: number;
+  /** Server process id while running. */
+  pid?: number;
+  /** Why a branch is broken, or that a running branch's server stopped unexpectedly. */
+  problem?: string;
+  expired: boolean;
+  dir: string;
+}
+
+export interface CreateNamedOptions {
+  /** Removed by the keeper or `pgbranch gc` this long after creation. */
+  ttlMs?: number;
+  labels?: Record<string, string>;
+  /** Start the server right away. @default true */
+  start?: boolean;
+}
+
+/**
+ * Long-lived branches with names, kept in `<cache>/named/<name>/` across processes: they belong to no engine
+ * session, so closing an engine or a crash leaves them as they are. Every change to one happens under its lock.
+ */
+export class NamedBranches {
+  constructor(
+    private readonly ctx: EngineContext,
+    /** A running branch without client connections for this long is shown as idle. */
+    private readonly idleAfterMs = 5 * 60_000,
+  ) {}
+
+  get root(): string {
+    return path.join(this.ctx.layout.root, 'named');
+  }
+  dir(name: string): string {
+    return path.join(this.root, name);
+  }
+  private dataDir(name: string): string {
+    return path.join(this.dir(name), 'data');
+  }
+  /** Inside the branch directory, or (long cache paths) in the temp dir under a name unique to this cache. */
+  socketDir(name: string): string {
+    const cache = createHash('sha1').update(this.ctx.layout.root).digest('hex').slice(0, 8);
+    return this.ctx.layout.socketDir(this.dir(name), `named-${cache}`, name);
+  }
+
+  /** The URL of a named branch (contains the password; print it only where the user asked for it). */
+  url(info: Pick<NamedBranchInfo, 'port'>): string {
+    return `postgresql://${SUPERUSER}:${encodeURIComponent(this.ctx.password)}@127.0.0.1:${info.port}/${DATABASE}`;
+  }
+
+  /** Creates `name` from a snapshot, or from another named branch (by name: its state at this moment), and starts it. */
+  async create(name: string, from: Snapshot | string, options: CreateNamedOptions = {}): Promise<NamedBranchInfo> {
+    assertBranchName(name);
+    await mkdir(this.root, { recursive: true, mode: 0o755 });
+    return this.locked(name, async () => {
+      const existing = await this.info(name);
+      if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
+      const dir = this.dir(name);
+      await removeDir(dir); // a half-made directory without a record
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const now = new Date().toISOString();
+      const meta: NamedBranchMeta = {
+        version: 1,
+        name,
+        snapshot: { hash: '', name: '' },
+        createdAt: now,
+        lastUsedAt: now,
+        expiresAt: options.ttlMs ? new Date(Date.now() + options.ttlMs).toISOString() : undefined,
+        labels: options.labels ?? {},
+        port: 0,
+        state: 'creating',
+        creator: { pid: process.pid, startTime: processStartTime(process.pid) },
+      };
+      await writeNamedMeta(dir, meta);
+      try {
+        const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
+        meta.snapshot = { hash: parent.hash, name: parent.name };
+        if (typeof from === 'string') meta.fromBranch = from;
+        await this.cloneFrom(parent, name);
+        if (options.start === false) {
+          meta.port = await this.reservePort();
+          meta.state = 'suspended';
+        } else {
+          await this.startInto(meta, 'started');
+          meta.state = 'running';
+        }
+        delete meta.creator;
+        await writeNamedMeta(dir, meta);
+        log('created %s from %s', name, meta.snapshot.name);
+      } catch (err) {
+        const server = await liveServer(this.dataDir(name), meta);
+        if (server) await stopServerProcess(server, 'immediate');
+        await this.removeFiles(name);
+        throw err;
+      }
+      return (await this.info(name))!;
+    });
+  }
+
+  /** Every named branch, with its state right now. */
+  async list(): Promise<NamedBranchInfo[]> {
+    const out: NamedBranchInfo[] = [];
+    for (const name of await listNamedDirs(this.root)) {
+      const info = await this.info(name);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  /** One named branch; throws with the list of names when it does not exist. */
+  async get(name: string): Promise<NamedBranchInfo> {
+    assertBranchName(name);
+    const info = await this.info(name);
+    if (info) return info;
+    const names = await listNamedDirs(this.root);
+    throw new BranchNotFoundError(`No branch named "${name}" in ${this.ctx.layout.root}${names.length ? ` (there are: ${names.join(', ')})` : ''}; \`pgbranch create ${name} --from SNAPSHOT\` makes one.`);
+  }
+
+  /** Stops the server cleanly and keeps the data. A suspended branch costs disk only. */
+  suspend(name: string): Promise<NamedBranchInfo> {
+    return this.locked(name, async () => {
+      const meta = await this.meta(name);
+      const server = await liveServer(this.dataDir(name), meta);
+      if (server) await stopServerProcess(server, 'fast');
+      meta.state = 'suspended';
+      delete meta.server;
+      await writeNamedMeta(this.dir(name), meta);
+      return (await this.info(name))!;
+    });
+  }
+
+  /**
+   * Starts a suspended branch on its URL. A branch whose server died (crash, reboot) recovers on start.
+   * When `pgbranch serve` holds the port to wake the branch on connect, resume goes through it.
+   */
+  async resume(name: string, options: { viaFront?: boolean } = {}): Promise<NamedBranchInfo> {
+    try {
+      return await this.locked(name, async () => {
+        const meta = await this.meta(name);
+        const server = await liveServer(this.dataDir(name), meta);
+        if (server) {
+          meta.server = server;
+        } else {
+          await this.startInto(meta, 'resumed');
+        }
+        meta.state = 'running';
+        meta.lastUsedAt = new Date().toISOString();
+        await writeNamedMeta(this.dir(name), meta);
+        return (await this.info(name))!;
+      });
+    } catch (err) {
+      const keeper = await readKeeper(this.ctx.layout.root);
+      if (options.viaFront === false || !(err instanceof ServerStartError) || !/could not bind|already in use/i.test(err.logTail) || !keeper) throw err;
+      const meta = await this.meta(name);
+      await wakeThroughFront(meta.port, () => this.info(name).then((i) => i?.state === 'running' || i?.state === 'idle'));
+      return this.get(name);
+    }
+  }
+
+  /** Throws away every change since the branch was created: back to its snapshot, same URL, running. */
+  reset(name: string): Promise<NamedBranchInfo> {
+    return this.locked(name, async () => {
+      const meta = await this.meta(name);
+      const parent = await this.snapshotMeta(meta);
+      const server = await liveServer(this.dataDir(name), meta);
+      if (server) await stopServerProcess(server, 'immediate');
+      delete meta.server;
+      meta.state = 'suspended';
+      await writeNamedMeta(this.dir(name), meta);
+      await removeDir(this.dataDir(name));
+      await removeDir(path.dirname(overlayLayers(this.dataDir(name)).upper));
+      await this.cloneFrom(parent, name);
+      await this.startInto(meta, 'reset');
+      meta.state = 'running';
+      meta.lastUsedAt = new Date().toISOString();
+      await writeNamedMeta(this.dir(name), meta);
+      return (await this.info(name))!;
+    });
+  }
+
+  /** Stops and removes a branch (and the frozen snapshot it was made from, when no other branch uses it). */
+  remove(name: string): Promise<void> {
+    assertBranchName(name);
+    return this.locked(name, async () => {
+      const meta = await readNamedMeta(this.dir(name));
+      if (!meta && !(await stat(this.dir(name)).catch(() => undefined))) await this.get(name);
+      const server = await liveServer(this.dataDir(name), meta);
+      if (server) await stopServerProcess(server, 'immediate');
+      await this.removeFiles(name);
+      if (meta?.fromBranch) await this.dropFrozenSnapshot(meta.snapshot.hash);
+    });
+  }
+
+  /** Records client activity seen by the keeper (or a caller): keeps the branch from going idle. */
+  touch(name: string, at = new Date()): Promise<void> {
+    return this.locked(name, async () => {
+      const meta = await readNamedMeta(this.dir(name));
+      if (!meta) return;
+      meta.lastUsedAt = at.toISOString();
+      await writeNamedMeta(this.dir(name), meta);
+    });
+  }
+
+  /** Snapshot hashes named branches still need (their parents): never pruned. */
+  async snapshotsInUse(): Promise<Set<string>> {
+    const hashes = new Set<string>();
+    for (const name of await listNamedDirs(this.root)) {
+      const meta = await readNamedMeta(this.dir(name));
+      if (meta?.snapshot.hash) hashes.add(meta.snapshot.hash);
+    }
+    return hashes;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  /** A branch's record and state right now; undefined when there is no such directory. */
+  private async info(name: string): Promise<NamedBranchInfo | undefined> {
+    const dir = this.dir(name);
+    const meta = await readNamedMeta(dir);
+    if (!meta) {
+      if (!(await stat(dir).catch(() => undefined))) return undefined;
+      return this.brokenInfo(name, 'no branch record (creation was interrupted); `pgbranch rm` or `pgbranch gc` removes it');
+    }
+    const { version: _v, server: _s, creator, state: recorded, ...rest } = meta;
+    const base = { ...rest, dir, expired: meta.expiresAt !== undefined && Date.parse(meta.expiresAt) <= Date.now() };
+    if (recorded === 'creating') {
+      const alive = creator && isAlive(creator.pid, creator.startTime);
+      return alive ? { ...base, state: 'creating' } : { ...base, state: 'broken', problem: 'creation was interrupted; `pgbranch rm` or `pgbranch gc` removes it' };
+    }
+    const server = await liveServer(this.dataDir(name), meta);
+    if (!server) {
+      const problem = recorded === 'running' ? 'its server stopped unexpectedly; `pgbranch resume` recovers it' : undefined;
+      return { ...base, state: 'suspended', problem };
+    }
+    const connections = await clientConnections(this.socketDir(name), meta.port, this.ctx.password).catch(() => undefined);
+    const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
+    const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
+    return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid };
+  }
+
+  private brokenInfo(name: string, problem: string): NamedBranchInfo {
+    const epoch = new Date(0).toISOString();
+    return { name, snapshot: { hash: '', name: '' }, createdAt: epoch, lastUsedAt: epoch, labels: {}, port: 0, state: 'broken', problem, expired: false, dir: this.dir(name) };
+  }
+
+  private async meta(name: string): Promise<NamedBranchMeta> {
+    const meta = await readNamedMeta(this.dir(name));
+    if (!meta) {
+      await this.get(name);
+      throw new UsageError(`Branch "${name}" is broken (creation was interrupted); \`pgbranch rm ${name}\` removes it.`);
+    }
+    if (meta.state === 'creating') throw new UsageError(`Branch "${name}" is still being created (or its creation was interrupted: \`pgbranch gc\`).`);
+    return meta;
+  }
+
+  private async snapshotMeta(meta: NamedBranchMeta): Promise<SnapshotMeta> {
+    const snap = await readCompleteMeta(this.ctx.layout.snapshot(meta.snapshot.hash));
+    if (!snap) {
+      throw new UsageError(
+        `Branch "${meta.name}": its snapshot "${meta.snapshot.name}" (${meta.snapshot.hash.slice(0, 12)}) is no longer in the cache, so it cannot be reset; ` +
+          'create a new branch from a current snapshot instead.',
+      );
+    }
+    return snap;
+  }
+
+  /** Freezes another named branch's current state as a snapshot (a clean stop for a consistent copy). */
+  private freezeBranch(source: string, forName: string): Promise<SnapshotMeta> {
+    return this.locked(source, async () => {
+      const meta = await this.meta(source);
+      const parent = await this.snapshotMeta(meta);
+      const server = await liveServer(this.dataDir(source), meta);
+      if (server) await stopServerProcess(server, 'fast');
+      try {
+        const hash = `${parent.hash.slice(0, 12)}-${source}-${randomBytes(3).toString('hex')}`;
+        return await buildSnapshot(this.ctx, { name: `${source}@${new Date().toISOString()} (for ${forName})`, hash, kind: 'branch', files: [], from: parent }, this.dataDir(source));
+      } finally {
+        if (server) {
+          await this.startInto(meta, 'restarted');
+          await writeNamedMeta(this.dir(source), meta);
+        }
+      }
+    });
+  }
+
+  private async dropFrozenSnapshot(hash: string): Promise<void> {
+    if ((await this.snapshotsInUse()).has(hash)) return;
+    await removeDir(this.ctx.layout.snapshot(hash));
+  }
+
+  private async cloneFrom(parent: SnapshotMeta, name: string): Promise<void> {
+    try {
+      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), this.dataDir(name), this.ctx.runAs);
+    } catch (err) {
+      throw new CloneError(`Branch "${name}" of snapshot "${parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    }
+  }
+
+  /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
+  private async startInto(meta: NamedBranchMeta, why: string): Promise<void> {
+    const socketDir = this.socketDir(meta.name);
+    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    await chmod(socketDir, 0o700);
+    await giveTo(this.ctx.runAs, socketDir);
+    try {
+      const server = await startServer(this.ctx.binaries, {
+        dataDir: this.dataDir(meta.name),
+        socketDir,
+        logFile: path.join(this.dir(meta.name), 'postgres.log'),
+        settings: this.ctx.settings,
+        runAs: this.ctx.runAs,
+        port: meta.port || undefined,
+        label: `branch "${meta.name}"`,
+      });
+      meta.port = server.port;
+      meta.server = { pid: server.pid, startTime: processStartTime(server.pid) };
+      log('%s %s on port %d', meta.name, why, server.port);
+    } catch (err) {
+      if (err instanceof ServerStartError && meta.port && /could not bind|already in use/i.test(err.logTail)) {
+        const keeper = await readKeeper(this.ctx.layout.root);
+        throw new ServerStartError(
+          `Branch "${meta.name}" cannot start on its port ${meta.port}: the port is in use by ` +
+            (keeper ? `\`pgbranch serve\` (pid ${keeper.pid}), which wakes the branch when a client connects to it.` : 'another process. Free the port (its URL keeps this port) and resume again.'),
+          err.logTail,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async reservePort(): Promise<number> {
+    const { freePort } = await import('../drivers/local/ports.js');
+    return freePort();
+  }
+
+  private async removeFiles(name: string): Promise<void> {
+    const socketDir = this.socketDir(name);
+    await removeDir(this.dir(name));
+    if (socketDir !== path.join(this.dir(name), 'run')) await removeDir(socketDir);
+  }
+
+  private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(path.join(this.ctx.layout.root, 'locks', `named-${name}.lock`), fn);
+  }
+
+  /** @internal For gc: names of every directory under named/, complete or not. */
+  names(): Promise<string[]> {
+    return readdir(this.root).catch(() => []);
+  }
+}

@@ -1,0 +1,20 @@
+import { removeDir } from '../cloners/remove-dir.js';
+import type { CacheLayout } from '../engine/layout.js';
+import { imagesToPrune, type PrunePolicy } from '../drivers/docker/prune-policy.js';
+import type { SnapshotMeta } from './snapshot-meta.js';
+
+/**
+ * Removes local snapshots beyond the newest `policy.keep` or older than `policy.maxAgeDays` (the same policy
+ * as Docker snapshot images), except those in `keep` (parents of named branches). A removed snapshot is only
+ * a cache miss: the next run seeds it again. Returns the removed directories.
+ */
+export async function pruneLocalSnapshots(layout: CacheLayout, snapshots: SnapshotMeta[], policy: PrunePolicy, keep: Set<string>): Promise<string[]> {
+  const candidates = snapshots.filter((m) => !keep.has(m.hash) && !m.ephemeralOwner);
+  const prune = imagesToPrune(candidates.map((m) => ({ id: m.hash, created: Date.parse(m.createdAt) / 1000 })), policy);
+  const removed: string[] = [];
+  for (const { id } of prune) {
+    await removeDir(layout.snapshot(id));
+    removed.push(layout.snapshot(id));
+  }
+  return removed;
+}
