@@ -76,6 +76,9 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): string {
 
 /** Empties a test cache directory, first reaping what an earlier, interrupted run may have left running or mounted. */
 export async function freshCacheDir(dir: string): Promise<void> {
+  if (existsSync(path.join(dir, 'named'))) {
+    for (const b of JSON.parse(cli(['ls', '--json', '--cache-dir', dir])) as Array<{ name: string }>) cli(['rm', b.name, '--cache-dir', dir]);
+  }
   if (existsSync(dir)) cli(['gc', '--cache-dir', dir]);
   await rm(dir, { recursive: true, force: true });
 }

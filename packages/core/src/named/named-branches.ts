@@ -176,6 +176,7 @@ export class NamedBranches {
         if (server) {
           meta.server = server;
         } else {
+          if (meta.state === 'resetting') await this.reclone(await this.snapshotMeta(meta), name); // finish an interrupted reset
           await this.startInto(meta, 'resumed');
         }
         meta.state = 'running';
@@ -200,11 +201,9 @@ export class NamedBranches {
       const server = await liveServer(this.dataDir(name), meta);
       if (server) await stopServerProcess(server, 'immediate');
       delete meta.server;
-      meta.state = 'suspended';
+      meta.state = 'resetting';
       await writeNamedMeta(this.dir(name), meta);
-      await removeDir(this.dataDir(name));
-      await removeDir(path.dirname(overlayLayers(this.dataDir(name)).upper));
-      await this.cloneFrom(parent, name);
+      await this.reclone(parent, name);
       await this.startInto(meta, 'reset');
       meta.state = 'running';
       meta.lastUsedAt = new Date().toISOString();
@@ -219,6 +218,7 @@ export class NamedBranches {
     return this.locked(name, async () => {
       const meta = await readNamedMeta(this.dir(name));
       if (!meta && !(await stat(this.dir(name)).catch(() => undefined))) await this.get(name);
+      if (meta) await writeNamedMeta(this.dir(name), { ...meta, state: 'removing' });
       const server = await liveServer(this.dataDir(name), meta);
       if (server) await stopServerProcess(server, 'immediate');
       await this.removeFiles(name);
@@ -258,13 +258,17 @@ export class NamedBranches {
     }
     const { version: _v, server: _s, creator, state: recorded, ...rest } = meta;
     const base = { ...rest, dir, expired: meta.expiresAt !== undefined && Date.parse(meta.expiresAt) <= Date.now() };
+    if (recorded === 'removing') return { ...base, state: 'broken', problem: 'its removal was interrupted; `pgbranch rm` or `pgbranch gc` finishes it' };
     if (recorded === 'creating') {
       const alive = creator && isAlive(creator.pid, creator.startTime);
       return alive ? { ...base, state: 'creating' } : { ...base, state: 'broken', problem: 'creation was interrupted; `pgbranch rm` or `pgbranch gc` removes it' };
     }
     const server = await liveServer(this.dataDir(name), meta);
     if (!server) {
-      const problem = recorded === 'running' ? 'its server stopped unexpectedly; `pgbranch resume` recovers it' : undefined;
+      const problem =
+        recorded === 'running' ? 'its server stopped unexpectedly; `pgbranch resume` recovers it'
+        : recorded === 'resetting' ? 'a reset was interrupted; `pgbranch resume` or `pgbranch reset` finishes it'
+        : undefined;
       return { ...base, state: 'suspended', problem };
     }
     const connections = await clientConnections(this.socketDir(name), meta.port, this.ctx.password).catch(() => undefined);
@@ -284,6 +288,7 @@ export class NamedBranches {
       await this.get(name);
       throw new UsageError(`Branch "${name}" is broken (creation was interrupted); \`pgbranch rm ${name}\` removes it.`);
     }
+    if (meta.state === 'removing') throw new UsageError(`Branch "${name}" is being removed (or its removal was interrupted: \`pgbranch rm ${name}\`).`);
     if (meta.state === 'creating') throw new UsageError(`Branch "${name}" is still being created (or its creation was interrupted: \`pgbranch gc\`).`);
     return meta;
   }
@@ -321,6 +326,13 @@ export class NamedBranches {
   private async dropFrozenSnapshot(hash: string): Promise<void> {
     if ((await this.snapshotsInUse()).has(hash)) return;
     await removeDir(this.ctx.layout.snapshot(hash));
+  }
+
+  /** Replaces the data with a fresh clone of `parent`. */
+  private async reclone(parent: SnapshotMeta, name: string): Promise<void> {
+    await removeDir(this.dataDir(name));
+    await removeDir(path.dirname(overlayLayers(this.dataDir(name)).upper));
+    await this.cloneFrom(parent, name);
   }
 
   private async cloneFrom(parent: SnapshotMeta, name: string): Promise<void> {
@@ -375,8 +387,9 @@ export class NamedBranches {
     if (socketDir !== path.join(this.dir(name), 'run')) await removeDir(socketDir);
   }
 
+  /** Branch operations take seconds at most: a lock left by a killed process goes stale after 4 s. */
   private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return withLock(path.join(this.ctx.layout.root, 'locks', `named-${name}.lock`), fn);
+    return withLock(path.join(this.ctx.layout.root, 'locks', `named-${name}.lock`), fn, { staleMs: 4000 });
   }
 
   /** @internal For gc: names of every directory under named/, complete or not. */

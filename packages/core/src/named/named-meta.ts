@@ -20,9 +20,11 @@ export interface NamedBranchMeta {
   port: number;
   /**
    * `creating` until the clone is complete (a crash then leaves a branch gc removes);
-   * `running` while a server is meant to run; `suspended` when stopped on purpose.
+   * `running` while a server is meant to run; `suspended` when stopped on purpose; `resetting` while the data
+   * is replaced by a fresh clone (a crash then is finished by the next resume); `removing` from the start of a
+   * removal (a crash then leaves a branch gc finishes removing, never a half-deleted one that looks usable).
    */
-  state: 'creating' | 'running' | 'suspended';
+  state: 'creating' | 'running' | 'suspended' | 'resetting' | 'removing';
   /** The server process while running (pid + start time, so a reused pid is not mistaken for it). */
   server?: { pid: number; startTime?: string };
   /** The process creating the branch, while `creating`. */
