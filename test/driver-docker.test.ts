@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, SeedError, UsageError, type Engine, type Snapshot } from '@pgbranch/core';
-import { containersOf, dockerUnavailable, ephemeralImagesOf, ephemeralSnapshotDirs, TEST_IMAGE } from './support/docker.js';
+import { containerState, containersOf, dockerUnavailable, ephemeralImagesOf, ephemeralSnapshotDirs, TEST_IMAGE } from './support/docker.js';
 import { query } from './support/pg.js';
 import { cli, freshCacheDir, repoRoot, runScript } from './support/processes.js';
 import { requireAll } from './support/targets.js';
@@ -64,6 +64,21 @@ for (const { storage, root, unavailable, cloner } of storages) {
       expect(await query(a.url, 'select count(*)::int as n from relay.requests')).toEqual([{ n: 40000 }]);
       await using c = await child.branch();
       expect(await query(c.url, 'select count(*)::int as n from relay.requests')).toEqual([{ n: 0 }]);
+    });
+
+    it('suspends a branch (container stopped, data kept) and resumes it on the same url', async () => {
+      await using branch = await snap.branch();
+      await query(branch.url, 'delete from relay.requests where id % 2 = 0');
+      const url = branch.url;
+      const id = branch.containerId!;
+      await branch.suspend();
+      expect(branch.state).toBe('suspended');
+      expect(containerState(id)).toBe('exited');
+      await expect(query(url, 'select 1')).rejects.toThrow();
+      await branch.resume();
+      expect(branch.url).toBe(url);
+      expect(branch.containerId).toBe(id);
+      expect(await query(url, 'select count(*)::int as n from relay.requests')).toEqual([{ n: 20000 }]);
     });
 
     it('destroys a branch container, twice safely', async () => {

@@ -46,3 +46,8 @@ export function ephemeralSnapshotDirs(cacheDir: string, session?: string): strin
     }
   });
 }
+
+/** A container's state as Docker reports it ("running", "exited", …). */
+export function containerState(id: string): string {
+  return execFileSync('docker', ['inspect', '-f', '{{.State.Status}}', id], { encoding: 'utf8' }).trim();
+}
