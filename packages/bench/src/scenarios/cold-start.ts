@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
+import { Keeper } from '@pgbranch/core';
 import type { MethodResult, Scenario } from '../types.js';
 import { fixture, query, timeBranch, withEngine } from './common.js';
 
@@ -70,6 +71,32 @@ export const coldStart: Scenario = {
         notes.push('resume after dropping the page cache (warm): not available — needs root to write /proc/sys/vm/drop_caches.');
       }
       await branch.destroy();
+
+      // Wake on connect: a named branch suspended while the keeper holds its port; the client just connects.
+      const named = engine.named();
+      for (const b of await named.list()) if (b.name === 'bench-wake') await named.remove(b.name);
+      const info = await named.create('bench-wake', snap);
+      const keeper = new Keeper(engine, { intervalMs: 50, idleAfterMs: 3_600_000, suspendAfterMs: 3_600_000 });
+      await keeper.start();
+      const wake: number[] = [];
+      try {
+        for (let i = 0; i < ctx.iterations; i++) {
+          ctx.progress(`wake on connect ${i + 1}/${ctx.iterations}`);
+          await named.suspend('bench-wake');
+          await keeper.tick(); // the keeper now holds the port
+          const t = performance.now();
+          await query(named.url(info), QUERY);
+          wake.push(performance.now() - t);
+        }
+      } finally {
+        await keeper.close();
+        await named.remove('bench-wake');
+      }
+      results.push(
+        methodResult('wake on connect (suspended named branch, keeper holding its port)', wake, {
+          note: 'pg connects to the suspended branch URL; the keeper accepts, resumes the server, pipes the connection; until the first query returns',
+        }),
+      );
     });
     const traditional: number[] = [];
     const n = Math.min(5, ctx.iterations);

@@ -128,7 +128,7 @@ export class NamedBranches {
         await this.removeFiles(name);
         throw err;
       }
-      return (await this.info(name))!;
+      return (await this.info(name, false))!;
     });
   }
 
@@ -160,7 +160,7 @@ export class NamedBranches {
       meta.state = 'suspended';
       delete meta.server;
       await writeNamedMeta(this.dir(name), meta);
-      return (await this.info(name))!;
+      return (await this.info(name, false))!;
     });
   }
 
@@ -182,7 +182,7 @@ export class NamedBranches {
         meta.state = 'running';
         meta.lastUsedAt = new Date().toISOString();
         await writeNamedMeta(this.dir(name), meta);
-        return (await this.info(name))!;
+        return (await this.info(name, false))!;
       });
     } catch (err) {
       const keeper = await readKeeper(this.ctx.layout.root);
@@ -208,7 +208,7 @@ export class NamedBranches {
       meta.state = 'running';
       meta.lastUsedAt = new Date().toISOString();
       await writeNamedMeta(this.dir(name), meta);
-      return (await this.info(name))!;
+      return (await this.info(name, false))!;
     });
   }
 
@@ -249,7 +249,7 @@ export class NamedBranches {
   // ---------------------------------------------------------------------------------------------------------
 
   /** A branch's record and state right now; undefined when there is no such directory. */
-  private async info(name: string): Promise<NamedBranchInfo | undefined> {
+  private async info(name: string, activity = true): Promise<NamedBranchInfo | undefined> {
     const dir = this.dir(name);
     const meta = await readNamedMeta(dir);
     if (!meta) {
@@ -271,7 +271,8 @@ export class NamedBranches {
         : undefined;
       return { ...base, state: 'suspended', problem };
     }
-    const connections = await clientConnections(this.socketDir(name), meta.port, this.ctx.password).catch(() => undefined);
+    // Counting connections costs a connection of its own: skipped right after create/resume/reset (state is known).
+    const connections = activity ? await clientConnections(this.socketDir(name), meta.port, this.ctx.password).catch(() => undefined) : undefined;
     const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
     const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
     return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid };
