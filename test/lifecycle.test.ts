@@ -186,6 +186,13 @@ describe('branch lifecycle', () => {
     await query(url, 'create table t (x int); insert into t values (1)');
     const events: KeeperEvent[] = [];
     const keeper = new Keeper(engine, { intervalMs: 100, idleAfterMs: 100, suspendAfterMs: 400, onEvent: (e) => events.push(e) });
+    // Suspended, and its port held by the keeper (a connection between the two is refused, like any stopped server).
+    // Each call comes while the branch runs, so it waits for the next "holding".
+    const holds = () => events.filter((e) => e.branch === 'sleepy' && e.action === 'holding').length;
+    const asleep = async () => {
+      const before = holds();
+      await waitFor(async () => holds() > before, 10_000);
+    };
     await keeper.start();
     try {
       // A second keeper on the same cache is refused.
@@ -200,7 +207,7 @@ describe('branch lifecycle', () => {
       expect((await named.get('sleepy')).state).toBe('running');
       await holder.end();
 
-      await waitFor(async () => (await named.get('sleepy')).state === 'suspended', 10_000);
+      await asleep();
       expect(events).toContainEqual(expect.objectContaining({ branch: 'sleepy', action: 'suspended' }));
       expect(postgresProcessesUnder(named.dir('sleepy'))).toEqual([]);
 
@@ -209,13 +216,15 @@ describe('branch lifecycle', () => {
       expect(events).toContainEqual(expect.objectContaining({ branch: 'sleepy', action: 'woke' }));
 
       // psql, after it fell asleep again.
-      await waitFor(async () => (await named.get('sleepy')).state === 'suspended', 10_000);
+      await asleep();
       const { stdout } = await run('psql', [url, '-XAtc', 'select x + 41 from t']);
       expect(stdout.trim()).toBe('42');
 
       // `pgbranch resume` while the keeper holds the port goes through the keeper.
-      await waitFor(async () => (await named.get('sleepy')).state === 'suspended', 10_000);
-      expect(cli(['resume', 'sleepy', '--cache-dir', cacheDir])).toMatch(/sleepy: (running|idle)/);
+      await asleep();
+      // (Asynchronously: the keeper runs in this process.)
+      const resumed = await run(process.execPath, [path.join(repoRoot, 'packages/core/dist/cli/main.js'), 'resume', 'sleepy', '--cache-dir', cacheDir]);
+      expect(resumed.stdout).toMatch(/sleepy: (running|idle)/);
     } finally {
       await keeper.close();
     }
