@@ -38,10 +38,10 @@ export function uidOf(pid: number): number {
 }
 
 /** Runs a script from test/support/scripts in a child Node process and collects its JSON lines. */
-export function runScript(script: string, args: string[], options: { untilLine?: (line: Record<string, unknown>) => boolean } = {}) {
+export function runScript(script: string, args: string[], options: { untilLine?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv } = {}) {
   const child = spawn(process.execPath, [path.join(repoRoot, 'test/support/scripts', script), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PGBRANCH_QUIET: '1' },
+    env: { ...process.env, PGBRANCH_QUIET: '1', ...options.env },
   });
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';

@@ -1,5 +1,5 @@
 // A random mix of branch lifecycle operations, run until it is killed (the chaos test SIGKILLs it).
-// usage: lifecycle-workload.mjs CACHE_DIR SEED SQL_PATH...
+// usage: lifecycle-workload.mjs CACHE_DIR SEED SQL_PATH...   (PGBRANCH_TEST_DRIVER=docker: containers of the test image)
 import { createEngine } from '@pgbranch/core';
 
 const [cacheDir, seedText, ...sql] = process.argv.slice(2);
@@ -7,7 +7,10 @@ let seed = Number(seedText);
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
 const pick = (list) => list[Math.floor(random() * list.length)];
 
-const engine = await createEngine({ cacheDir });
+const docker = process.env.PGBRANCH_TEST_DRIVER === 'docker';
+const engine = await createEngine(
+  docker ? { cacheDir, driver: 'docker', docker: { image: process.env.PGBRANCH_TEST_DOCKER_IMAGE ?? 'pgbranch-test/postgres:18', network: 'host', storage: 'image' } } : { cacheDir },
+);
 const snap = await engine.snapshot({ name: 'chaos', sql });
 const named = engine.named();
 const pool = engine.pool(snap, { warm: 1, max: 3 });

@@ -2,18 +2,29 @@ import path from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { parseDuration } from '../named/named-meta.js';
+import { parseDuration, readNamedMeta } from '../named/named-meta.js';
+import { resolveOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 
 export interface CliContext {
   cacheDir?: string;
+  /** 'local' (the default when Postgres binaries exist), 'docker', or 'auto'. */
+  driver?: 'local' | 'docker' | 'auto';
   json: boolean;
   out: (line: string) => void;
 }
 
-/** Runs `fn` with a local engine on the cache directory, closed afterwards (named branches stay as they are). */
-export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await createEngine({ cacheDir: cli.cacheDir, driver: 'local' });
+/**
+ * Runs `fn` with an engine on the cache directory, closed afterwards (named branches stay as they are). For a
+ * command on an existing branch, the engine uses the driver and Docker settings the branch was made with.
+ */
+export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>, branch?: string): Promise<T> {
+  const record = branch && !cli.driver ? await readNamedMeta(path.join(resolveOptions({ cacheDir: cli.cacheDir }).cacheDir, 'named', branch)) : undefined;
+  const engine = await createEngine(
+    record?.driver === 'docker'
+      ? { cacheDir: cli.cacheDir, driver: 'docker', docker: record.docker }
+      : { cacheDir: cli.cacheDir, driver: record ? 'local' : (cli.driver ?? 'auto') },
+  );
   try {
     return await fn(engine.named(), engine);
   } finally {
@@ -104,7 +115,7 @@ export async function runUrl(cli: CliContext, name: string | undefined): Promise
     const info = await named.get(required(name, 'url'));
     cli.out(cli.json ? JSON.stringify({ name: info.name, url: named.url(info), state: info.state }) : named.url(info));
     return 0;
-  });
+  }, name);
 }
 
 /** `pgbranch reset|suspend|resume|rm NAME`. */
@@ -122,7 +133,7 @@ export async function runBranchAction(cli: CliContext, action: 'reset' | 'suspen
     if (cli.json) cli.out(JSON.stringify({ ...info, ms }));
     else cli.out(`${branch}: ${info.state} (${action} took ${ms.toFixed(0)} ms)`);
     return 0;
-  });
+  }, name);
 }
 
 function printBranch(cli: CliContext, info: NamedBranchInfo): void {

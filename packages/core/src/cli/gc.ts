@@ -11,6 +11,7 @@ import { createEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../engine/session.js';
 import { describeCause } from '../errors.js';
 import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
+import { listNamedDirs, readNamedMeta, type NamedBranchMeta } from '../named/named-meta.js';
 import { pruneLocalSnapshots } from '../snapshot/prune-snapshots.js';
 
 /** `pgbranch gc`: reaps what dead owners left in the cache directory, and their containers when Docker answers. */
@@ -28,6 +29,11 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     directories: [...local.directories, ...(docker?.directories ?? [])],
   };
   const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], note: describeCause(err) }));
+  const dockerSettings = docker ? await dockerNamedSettings(layout) : undefined;
+  if (dockerSettings) {
+    const collected = await dockerNamed(layout, dockerSettings).catch((err: unknown) => (cache.note = `docker branches not checked: ${describeCause(err)}`, []));
+    cache.branches.push(...collected);
+  }
   report.directories.push(...cache.snapshots);
   const usedAfter = usedBytes(layout.root);
   const freedBytes = usedBefore !== undefined && usedAfter !== undefined ? Math.max(0, usedBefore - usedAfter) : undefined;
@@ -88,4 +94,24 @@ async function dockerReport(layout: CacheLayout, dockerHost: string | undefined,
   const report = await reapDockerOrphans(docker, layout);
   report.directories.push(...(await pruneSnapshotImages(docker, layout, policy)));
   return report;
+}
+
+/** The Docker settings of a named branch of the docker driver in this cache, if there is one. */
+async function dockerNamedSettings(layout: CacheLayout): Promise<NamedBranchMeta['docker'] | undefined> {
+  const root = path.join(layout.root, 'named');
+  for (const name of await listNamedDirs(root)) {
+    const meta = await readNamedMeta(path.join(root, name));
+    if (meta?.driver === 'docker') return meta.docker;
+  }
+  return undefined;
+}
+
+/** Expired and broken named branches of the docker driver. */
+async function dockerNamed(layout: CacheLayout, settings: NamedBranchMeta['docker']): Promise<CollectedBranch[]> {
+  const engine = await createEngine({ cacheDir: layout.root, driver: 'docker', docker: settings, reap: false });
+  try {
+    return await collectNamedBranches(engine.named());
+  } finally {
+    await engine.close();
+  }
 }

@@ -29,6 +29,7 @@ Usage:
 
 Options:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
+  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
   --json            machine-readable output
   -h, --help        this help
 
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       'cache-dir': { type: 'string' },
+      driver: { type: 'string' },
       json: { type: 'boolean', default: false },
       keep: { type: 'string' },
       'max-age-days': { type: 'string' },
@@ -64,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}".`);
   const common = { cacheDir: values['cache-dir'], json: values.json };
-  const cli = { ...common, out: (line: string) => void process.stdout.write(`${line}\n`) };
+  const driver = values.driver as 'local' | 'docker' | 'auto' | undefined;
+  if (driver && !['local', 'docker', 'auto'].includes(driver)) throw new UsageError(`--driver is local, docker or auto, not "${driver}".`);
+  const cli = { ...common, driver, out: (line: string) => void process.stdout.write(`${line}\n`) };
   switch (command) {
     case 'doctor':
       return runDoctor(common);

@@ -154,13 +154,11 @@ export class Engine implements AsyncDisposable {
 
   /**
    * The named, long-lived branches of this cache directory (`pgbranch create/ls/suspend/resume/rm`). They belong to
-   * no engine: closing this engine or a crash leaves them as they are. Local driver only.
+   * no engine: closing this engine or a crash leaves them as they are. Local driver: server processes;
+   * docker driver: containers (stopped while suspended).
    */
   named(options: { idleAfterMs?: number } = {}): NamedBranches {
     this.assertOpen();
-    if (this.ctx.driver.name !== 'local') {
-      throw new UsageError("Named branches run on the local driver; use driver: 'local' (Postgres binaries on this machine) for them.");
-    }
     return new NamedBranches(this.ctx, options.idleAfterMs);
   }
 

@@ -9,20 +9,21 @@ export interface KeeperRecord {
   startedAt: string;
 }
 
-const file = (cacheDir: string) => path.join(cacheDir, 'keeper.json');
+/** One keeper per cache directory and driver: `keeper.json` (local), `keeper-docker.json`. */
+const file = (cacheDir: string, driver: string) => path.join(cacheDir, driver === 'local' ? 'keeper.json' : `keeper-${driver}.json`);
 
 /** The live keeper of this cache directory, if one runs. */
-export async function readKeeper(cacheDir: string): Promise<KeeperRecord | undefined> {
-  const record = await readFile(file(cacheDir), 'utf8').then((s) => JSON.parse(s) as KeeperRecord, () => undefined);
+export async function readKeeper(cacheDir: string, driver = 'local'): Promise<KeeperRecord | undefined> {
+  const record = await readFile(file(cacheDir, driver), 'utf8').then((s) => JSON.parse(s) as KeeperRecord, () => undefined);
   return record && isAlive(record.pid, record.startTime) ? record : undefined;
 }
 
-export async function writeKeeper(cacheDir: string): Promise<void> {
+export async function writeKeeper(cacheDir: string, driver = 'local'): Promise<void> {
   const record: KeeperRecord = { pid: process.pid, startTime: processStartTime(process.pid), startedAt: new Date().toISOString() };
-  await writeFile(file(cacheDir), JSON.stringify(record), { mode: 0o600 });
+  await writeFile(file(cacheDir, driver), JSON.stringify(record), { mode: 0o600 });
 }
 
-export async function removeKeeper(cacheDir: string): Promise<void> {
-  const record = await readFile(file(cacheDir), 'utf8').then((s) => JSON.parse(s) as KeeperRecord, () => undefined);
-  if (record?.pid === process.pid) await rm(file(cacheDir), { force: true });
+export async function removeKeeper(cacheDir: string, driver = 'local'): Promise<void> {
+  const record = await readFile(file(cacheDir, driver), 'utf8').then((s) => JSON.parse(s) as KeeperRecord, () => undefined);
+  if (record?.pid === process.pid) await rm(file(cacheDir, driver), { force: true });
 }

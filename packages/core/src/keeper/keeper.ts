@@ -49,12 +49,12 @@ export class Keeper {
 
   /** Registers as this cache directory's keeper and starts checking. Fails if another keeper runs. */
   async start(): Promise<void> {
-    const cacheDir = this.engine.info().cacheDir;
-    const other = await readKeeper(cacheDir);
+    const { cacheDir, driver } = this.engine.info();
+    const other = await readKeeper(cacheDir, driver);
     if (other && other.pid !== process.pid) {
       throw new UsageError(`Another keeper (pid ${other.pid}, since ${other.startedAt}) already looks after ${cacheDir}; one per cache directory.`);
     }
-    await writeKeeper(cacheDir);
+    await writeKeeper(cacheDir, driver);
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
   }
@@ -73,7 +73,7 @@ export class Keeper {
     await this.ticking?.catch(() => undefined);
     for (const front of this.fronts.values()) await front.closeAll();
     this.fronts.clear();
-    await removeKeeper(this.engine.info().cacheDir);
+    await removeKeeper(this.engine.info().cacheDir, this.engine.info().driver);
   }
 
   private async pass(): Promise<void> {
@@ -108,7 +108,7 @@ export class Keeper {
       if (branch.connections) {
         await this.named.touch(branch.name);
       } else if (Date.now() - Date.parse(branch.lastUsedAt) >= this.options.suspendAfterMs) {
-        await this.named.suspend(branch.name);
+        if (!(await this.named.suspendIfIdle(branch.name, this.options.suspendAfterMs))) return;
         this.emit({ branch: branch.name, action: 'suspended', detail: `no connections since ${branch.lastUsedAt}` });
         await this.hold({ ...branch, state: 'suspended' });
       }

@@ -1,9 +1,8 @@
 import pg from 'pg';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 
-/** Client connections to a running branch right now (not counting this check's own), over its unix socket. */
-export async function clientConnections(socketDir: string, port: number, password: string): Promise<number> {
-  const client = new pg.Client({ host: socketDir, port, user: SUPERUSER, password, database: DATABASE, connectionTimeoutMillis: 2000 });
+/** Client connections to a running branch right now (not counting this check's own). */
+export async function clientConnections(config: pg.ClientConfig): Promise<number> {
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 2000 });
   client.on('error', () => undefined);
   await client.connect();
   try {

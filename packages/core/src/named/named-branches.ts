@@ -1,26 +1,31 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { overlayLayers } from '../cloners/overlay-cloner.js';
 import { removeDir } from '../cloners/remove-dir.js';
-import { startServer } from '../drivers/local/local-server.js';
+import { DockerBindDriver } from '../drivers/docker/docker-bind-driver.js';
+import { DockerDriver } from '../drivers/docker/docker-driver.js';
+import { freePort } from '../drivers/local/ports.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
-import { CloneError, describeCause, hintFor, PgbranchError, ServerStartError, UsageError } from '../errors.js';
+import { PgbranchError, ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import { buildSnapshot } from '../snapshot/seeder.js';
-import { readCompleteMeta, type SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { withLock } from '../snapshot/lock.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { isAlive, processStartTime } from '../system/proc.js';
-import { giveTo } from '../system/run-as.js';
 import { clientConnections } from './activity.js';
 import { readKeeper } from '../keeper/keeper-record.js';
 import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
-import { liveServer, stopServerProcess } from './server-process.js';
+import { DockerNamedRuntime } from './docker-runtime.js';
+import { LocalNamedRuntime } from './local-runtime.js';
+import type { NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
 
 const log = logger('named');
+
+function dockerSettings(driver: DockerDriver): NonNullable<NamedBranchMeta['docker']> {
+  return { image: driver.image.image, network: driver.options.network, storage: driver instanceof DockerBindDriver ? 'bind' : 'image' };
+}
 
 /** A named branch is missing. */
 export class BranchNotFoundError extends PgbranchError {
@@ -57,20 +62,25 @@ export interface CreateNamedOptions {
  * session, so closing an engine or a crash leaves them as they are. Every change to one happens under its lock.
  */
 export class NamedBranches {
+  private readonly runtime: NamedRuntime;
+
   constructor(
     private readonly ctx: EngineContext,
     /** A running branch without client connections for this long is shown as idle. */
     private readonly idleAfterMs = 5 * 60_000,
-  ) {}
+  ) {
+    const dirOf = (name: string) => this.dir(name);
+    this.runtime =
+      ctx.driver instanceof DockerDriver
+        ? new DockerNamedRuntime(ctx.driver, ctx.driver.docker, dirOf)
+        : new LocalNamedRuntime(ctx, dirOf, (name) => this.socketDir(name));
+  }
 
   get root(): string {
     return path.join(this.ctx.layout.root, 'named');
   }
   dir(name: string): string {
     return path.join(this.root, name);
-  }
-  private dataDir(name: string): string {
-    return path.join(this.dir(name), 'data');
   }
   /** Inside the branch directory, or (long cache paths) in the temp dir under a name unique to this cache. */
   socketDir(name: string): string {
@@ -103,6 +113,8 @@ export class NamedBranches {
         expiresAt: options.ttlMs ? new Date(Date.now() + options.ttlMs).toISOString() : undefined,
         labels: options.labels ?? {},
         port: 0,
+        driver: this.ctx.driver.name,
+        ...(this.ctx.driver instanceof DockerDriver ? { docker: dockerSettings(this.ctx.driver) } : {}),
         state: 'creating',
         creator: { pid: process.pid, startTime: processStartTime(process.pid) },
       };
@@ -111,21 +123,19 @@ export class NamedBranches {
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
         meta.snapshot = { hash: parent.hash, name: parent.name };
         if (typeof from === 'string') meta.fromBranch = from;
-        await this.cloneFrom(parent, name);
+        await this.runtime.prepare(meta, parent);
         if (options.start === false) {
-          meta.port = await this.reservePort();
+          meta.port = await freePort();
           meta.state = 'suspended';
         } else {
-          await this.startInto(meta, 'started');
+          await this.startInto(meta, parent, 'started');
           meta.state = 'running';
         }
         delete meta.creator;
         await writeNamedMeta(dir, meta);
         log('created %s from %s', name, meta.snapshot.name);
       } catch (err) {
-        const server = await liveServer(this.dataDir(name), meta);
-        if (server) await stopServerProcess(server, 'immediate');
-        await this.removeFiles(name);
+        await this.removeAll(meta).catch(() => undefined);
         throw err;
       }
       return (await this.info(name, false))!;
@@ -137,7 +147,7 @@ export class NamedBranches {
     const out: NamedBranchInfo[] = [];
     for (const name of await listNamedDirs(this.root)) {
       const info = await this.info(name);
-      if (info) out.push(info);
+      if (info && (info.driver ?? 'local') === this.ctx.driver.name) out.push(info);
     }
     return out;
   }
@@ -146,7 +156,10 @@ export class NamedBranches {
   async get(name: string): Promise<NamedBranchInfo> {
     assertBranchName(name);
     const info = await this.info(name);
-    if (info) return info;
+    if (info) {
+      this.assertDriver(name, info.driver);
+      return info;
+    }
     const names = await listNamedDirs(this.root);
     throw new BranchNotFoundError(`No branch named "${name}" in ${this.ctx.layout.root}${names.length ? ` (there are: ${names.join(', ')})` : ''}; \`pgbranch create ${name} --from SNAPSHOT\` makes one.`);
   }
@@ -155,12 +168,30 @@ export class NamedBranches {
   suspend(name: string): Promise<NamedBranchInfo> {
     return this.locked(name, async () => {
       const meta = await this.meta(name);
-      const server = await liveServer(this.dataDir(name), meta);
-      if (server) await stopServerProcess(server, 'fast');
+      const server = await this.runtime.live(meta);
+      if (server) await this.runtime.stop(meta, server, 'fast');
       meta.state = 'suspended';
       delete meta.server;
       await writeNamedMeta(this.dir(name), meta);
       return (await this.info(name, false))!;
+    });
+  }
+
+  /**
+   * Suspends the branch if, checked under its lock, it has had no client connection for `idleMs` (the keeper's
+   * view may be stale: a client may have just woken it). True when it was suspended.
+   */
+  suspendIfIdle(name: string, idleMs: number): Promise<boolean> {
+    return this.locked(name, async () => {
+      const meta = await this.meta(name);
+      const server = await this.runtime.live(meta);
+      if (!server || Date.now() - Date.parse(meta.lastUsedAt) < idleMs) return false;
+      if ((await clientConnections(this.runtime.probeConnection(meta)).catch(() => 0)) > 0) return false;
+      await this.runtime.stop(meta, server, 'fast');
+      meta.state = 'suspended';
+      delete meta.server;
+      await writeNamedMeta(this.dir(name), meta);
+      return true;
     });
   }
 
@@ -172,12 +203,13 @@ export class NamedBranches {
     try {
       return await this.locked(name, async () => {
         const meta = await this.meta(name);
-        const server = await liveServer(this.dataDir(name), meta);
+        const server = await this.runtime.live(meta);
         if (server) {
-          meta.server = server;
+          meta.server = { pid: server.pid ?? 0, startTime: server.startTime, containerId: server.containerId };
         } else {
-          if (meta.state === 'resetting') await this.reclone(await this.snapshotMeta(meta), name); // finish an interrupted reset
-          await this.startInto(meta, 'resumed');
+          const parent = await this.snapshotMeta(meta);
+          if (meta.state === 'resetting') await this.reclone(meta, parent); // finish an interrupted reset
+          await this.startInto(meta, parent, 'resumed');
         }
         meta.state = 'running';
         meta.lastUsedAt = new Date().toISOString();
@@ -185,7 +217,7 @@ export class NamedBranches {
         return (await this.info(name, false))!;
       });
     } catch (err) {
-      const keeper = await readKeeper(this.ctx.layout.root);
+      const keeper = await readKeeper(this.ctx.layout.root, this.ctx.driver.name);
       if (options.viaFront === false || !(err instanceof ServerStartError) || !/could not bind|already in use/i.test(err.logTail) || !keeper) throw err;
       const meta = await this.meta(name);
       await wakeThroughFront(meta.port, () => this.info(name).then((i) => i?.state === 'running' || i?.state === 'idle'));
@@ -198,13 +230,13 @@ export class NamedBranches {
     return this.locked(name, async () => {
       const meta = await this.meta(name);
       const parent = await this.snapshotMeta(meta);
-      const server = await liveServer(this.dataDir(name), meta);
-      if (server) await stopServerProcess(server, 'immediate');
+      const server = await this.runtime.live(meta);
+      if (server) await this.runtime.stop(meta, server, 'immediate');
       delete meta.server;
       meta.state = 'resetting';
       await writeNamedMeta(this.dir(name), meta);
-      await this.reclone(parent, name);
-      await this.startInto(meta, 'reset');
+      await this.reclone(meta, parent);
+      await this.startInto(meta, parent, 'reset');
       meta.state = 'running';
       meta.lastUsedAt = new Date().toISOString();
       await writeNamedMeta(this.dir(name), meta);
@@ -218,10 +250,10 @@ export class NamedBranches {
     return this.locked(name, async () => {
       const meta = await readNamedMeta(this.dir(name));
       if (!meta && !(await stat(this.dir(name)).catch(() => undefined))) await this.get(name);
+      if (meta) this.assertDriver(name, meta.driver);
       if (meta) await writeNamedMeta(this.dir(name), { ...meta, state: 'removing' });
-      const server = await liveServer(this.dataDir(name), meta);
-      if (server) await stopServerProcess(server, 'immediate');
-      await this.removeFiles(name);
+      if (meta) await this.removeAll(meta);
+      else await removeDir(this.dir(name));
       if (meta?.fromBranch) await this.dropFrozenSnapshot(meta.snapshot.hash);
     });
   }
@@ -263,7 +295,7 @@ export class NamedBranches {
       const alive = creator && isAlive(creator.pid, creator.startTime);
       return alive ? { ...base, state: 'creating' } : { ...base, state: 'broken', problem: 'creation was interrupted; `pgbranch rm` or `pgbranch gc` removes it' };
     }
-    const server = await liveServer(this.dataDir(name), meta);
+    const server = await this.runtime.live(meta);
     if (!server) {
       const problem =
         recorded === 'running' ? 'its server stopped unexpectedly; `pgbranch resume` recovers it'
@@ -272,10 +304,16 @@ export class NamedBranches {
       return { ...base, state: 'suspended', problem };
     }
     // Counting connections costs a connection of its own: skipped right after create/resume/reset (state is known).
-    const connections = activity ? await clientConnections(this.socketDir(name), meta.port, this.ctx.password).catch(() => undefined) : undefined;
+    const connections = activity ? await clientConnections(this.runtime.probeConnection(meta)).catch(() => undefined) : undefined;
     const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
     const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
-    return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid };
+    return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid || undefined };
+  }
+
+  private assertDriver(name: string, driver: NamedBranchMeta['driver']): void {
+    if ((driver ?? 'local') !== this.ctx.driver.name) {
+      throw new UsageError(`Branch "${name}" runs on the ${driver ?? 'local'} driver; use that driver for it (\`--driver ${driver ?? 'local'}\`).`);
+    }
   }
 
   private brokenInfo(name: string, problem: string): NamedBranchInfo {
@@ -289,13 +327,14 @@ export class NamedBranches {
       await this.get(name);
       throw new UsageError(`Branch "${name}" is broken (creation was interrupted); \`pgbranch rm ${name}\` removes it.`);
     }
+    this.assertDriver(name, meta.driver);
     if (meta.state === 'removing') throw new UsageError(`Branch "${name}" is being removed (or its removal was interrupted: \`pgbranch rm ${name}\`).`);
     if (meta.state === 'creating') throw new UsageError(`Branch "${name}" is still being created (or its creation was interrupted: \`pgbranch gc\`).`);
     return meta;
   }
 
   private async snapshotMeta(meta: NamedBranchMeta): Promise<SnapshotMeta> {
-    const snap = await readCompleteMeta(this.ctx.layout.snapshot(meta.snapshot.hash));
+    const snap = await this.ctx.driver.findSnapshot(meta.snapshot.hash);
     if (!snap) {
       throw new UsageError(
         `Branch "${meta.name}": its snapshot "${meta.snapshot.name}" (${meta.snapshot.hash.slice(0, 12)}) is no longer in the cache, so it cannot be reset; ` +
@@ -310,14 +349,14 @@ export class NamedBranches {
     return this.locked(source, async () => {
       const meta = await this.meta(source);
       const parent = await this.snapshotMeta(meta);
-      const server = await liveServer(this.dataDir(source), meta);
-      if (server) await stopServerProcess(server, 'fast');
+      const server = await this.runtime.live(meta);
+      if (server) await this.runtime.stop(meta, server, 'fast');
       try {
         const hash = `${parent.hash.slice(0, 12)}-${source}-${randomBytes(3).toString('hex')}`;
-        return await buildSnapshot(this.ctx, { name: `${source}@${new Date().toISOString()} (for ${forName})`, hash, kind: 'branch', files: [], from: parent }, this.dataDir(source));
+        return await this.runtime.freeze(meta, { name: `${source}@${new Date().toISOString()} (for ${forName})`, hash, from: parent });
       } finally {
         if (server) {
-          await this.startInto(meta, 'restarted');
+          await this.startInto(meta, parent, 'restarted');
           await writeNamedMeta(this.dir(source), meta);
         }
       }
@@ -326,46 +365,24 @@ export class NamedBranches {
 
   private async dropFrozenSnapshot(hash: string): Promise<void> {
     if ((await this.snapshotsInUse()).has(hash)) return;
-    await removeDir(this.ctx.layout.snapshot(hash));
+    const snap = await this.ctx.driver.findSnapshot(hash);
+    if (snap) await this.ctx.driver.removeSnapshot(snap);
   }
 
-  /** Replaces the data with a fresh clone of `parent`. */
-  private async reclone(parent: SnapshotMeta, name: string): Promise<void> {
-    await removeDir(this.dataDir(name));
-    await removeDir(path.dirname(overlayLayers(this.dataDir(name)).upper));
-    await this.cloneFrom(parent, name);
-  }
-
-  private async cloneFrom(parent: SnapshotMeta, name: string): Promise<void> {
-    try {
-      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), this.dataDir(name), this.ctx.runAs);
-    } catch (err) {
-      throw new CloneError(`Branch "${name}" of snapshot "${parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
-    }
+  /** Replaces the data with a fresh copy of `parent`. */
+  private async reclone(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    await this.runtime.discard(meta);
+    await this.runtime.prepare(meta, parent);
   }
 
   /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
-  private async startInto(meta: NamedBranchMeta, why: string): Promise<void> {
-    const socketDir = this.socketDir(meta.name);
-    await mkdir(socketDir, { recursive: true, mode: 0o700 });
-    await chmod(socketDir, 0o700);
-    await giveTo(this.ctx.runAs, socketDir);
+  private async startInto(meta: NamedBranchMeta, parent: SnapshotMeta, why: string): Promise<void> {
     try {
-      const server = await startServer(this.ctx.binaries, {
-        dataDir: this.dataDir(meta.name),
-        socketDir,
-        logFile: path.join(this.dir(meta.name), 'postgres.log'),
-        settings: this.ctx.settings,
-        runAs: this.ctx.runAs,
-        port: meta.port || undefined,
-        label: `branch "${meta.name}"`,
-      });
-      meta.port = server.port;
-      meta.server = { pid: server.pid, startTime: processStartTime(server.pid) };
-      log('%s %s on port %d', meta.name, why, server.port);
+      await this.runtime.start(meta, parent);
+      log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
       if (err instanceof ServerStartError && meta.port && /could not bind|already in use/i.test(err.logTail)) {
-        const keeper = await readKeeper(this.ctx.layout.root);
+        const keeper = await readKeeper(this.ctx.layout.root, this.ctx.driver.name);
         throw new ServerStartError(
           `Branch "${meta.name}" cannot start on its port ${meta.port}: the port is in use by ` +
             (keeper ? `\`pgbranch serve\` (pid ${keeper.pid}), which wakes the branch when a client connects to it.` : 'another process. Free the port (its URL keeps this port) and resume again.'),
@@ -377,15 +394,12 @@ export class NamedBranches {
     }
   }
 
-  private async reservePort(): Promise<number> {
-    const { freePort } = await import('../drivers/local/ports.js');
-    return freePort();
-  }
-
-  private async removeFiles(name: string): Promise<void> {
-    const socketDir = this.socketDir(name);
-    await removeDir(this.dir(name));
-    if (socketDir !== path.join(this.dir(name), 'run')) await removeDir(socketDir);
+  /** Stops the server and removes everything of the branch (directory, socket directory, container). */
+  private async removeAll(meta: NamedBranchMeta): Promise<void> {
+    const server = await this.runtime.live(meta);
+    if (server) await this.runtime.stop(meta, server, 'immediate');
+    await this.runtime.removeOutside(meta);
+    await removeDir(this.dir(meta.name));
   }
 
   /** Branch operations take seconds at most: a lock left by a killed process goes stale after 4 s. */

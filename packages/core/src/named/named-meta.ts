@@ -26,7 +26,13 @@ export interface NamedBranchMeta {
    */
   state: 'creating' | 'running' | 'suspended' | 'resetting' | 'removing';
   /** The server process while running (pid + start time, so a reused pid is not mistaken for it). */
-  server?: { pid: number; startTime?: string };
+  server?: { pid: number; startTime?: string; containerId?: string };
+  /** Where the server runs (absent in records that predate the docker driver: local). */
+  driver?: 'local' | 'docker';
+  /** The docker driver's settings it was made with (tools reopen it with the same ones). */
+  docker?: { image: string; network: 'bridge' | 'host'; storage: 'image' | 'bind' };
+  /** The branch's container (docker driver): kept while suspended, replaced by a reset. */
+  containerId?: string;
   /** The process creating the branch, while `creating`. */
   creator?: { pid: number; startTime?: string };
 }

@@ -103,7 +103,7 @@ export class DockerDriver implements Driver {
   }
 
   /** Creates (not starts) a server container: of a snapshot image, or of the base image with a host data directory. */
-  async serverContainer(snapshotHash: string, hostPort: number, kind: string, dataDirOnHost?: string): Promise<Docker.Container> {
+  async serverContainer(snapshotHash: string, hostPort: number, kind: string, dataDirOnHost?: string, extraLabels: Record<string, string> = {}): Promise<Docker.Container> {
     return this.docker.createContainer(
       serverContainerSpec({
         image: dataDirOnHost ? this.image.image : snapshotTag(snapshotHash),
@@ -112,7 +112,7 @@ export class DockerDriver implements Driver {
         network: this.options.network,
         hostPort,
         settings: this.ctx.settings,
-        labels: this.labels(kind, { [LABEL.hash]: snapshotHash }),
+        labels: this.labels(kind, { [LABEL.hash]: snapshotHash, ...extraLabels }),
         dataDirOnHost,
       }),
     );

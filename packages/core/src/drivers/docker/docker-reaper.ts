@@ -2,6 +2,9 @@ import type Docker from 'dockerode';
 import type { CacheLayout } from '../../engine/layout.js';
 import type { ReapReport } from '../../engine/reaper.js';
 import { listSessions, sessionAlive } from '../../engine/session.js';
+import path from 'node:path';
+import { readNamedMeta } from '../../named/named-meta.js';
+import { isAlive } from '../../system/proc.js';
 import { LABEL } from './labels.js';
 import { DEFAULT_PRUNE_POLICY, imagesToPrune, type PrunePolicy } from './prune-policy.js';
 
@@ -15,7 +18,8 @@ export async function reapDockerOrphans(docker: Docker, layout: CacheLayout): Pr
   const dead = (id: string | undefined) => !id || !sessionAlive(sessions.get(id));
   const filters = { label: [`${LABEL.cacheDir}=${layout.root}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
-    if (!dead(c.Labels[LABEL.session])) continue;
+    // A named branch's container belongs to its record, not to the process that created it.
+    if (c.Labels[LABEL.kind] === 'named' ? await namedContainerWanted(layout, c) : !dead(c.Labels[LABEL.session])) continue;
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     report.servers++;
     report.directories.push(`container ${c.Id.slice(0, 12)}`);
@@ -47,4 +51,13 @@ export async function pruneSnapshotImages(docker: Docker, layout: CacheLayout, p
     }
   }
   return removed;
+}
+
+/** True while a named branch's record points at this container (or its creation is still running). */
+async function namedContainerWanted(layout: CacheLayout, c: Docker.ContainerInfo): Promise<boolean> {
+  const name = c.Labels[LABEL.name];
+  const meta = name ? await readNamedMeta(path.join(layout.root, 'named', name)) : undefined;
+  if (!meta) return false;
+  if (meta.containerId === c.Id) return true;
+  return meta.state === 'creating' && meta.creator !== undefined && isAlive(meta.creator.pid, meta.creator.startTime);
 }

@@ -1,0 +1,82 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClientConfig } from 'pg';
+import { overlayLayers } from '../cloners/overlay-cloner.js';
+import { removeDir } from '../cloners/remove-dir.js';
+import type { BuildJob } from '../drivers/driver.js';
+import { startServer } from '../drivers/local/local-server.js';
+import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import type { EngineContext } from '../engine/context.js';
+import { CloneError, describeCause, hintFor } from '../errors.js';
+import { buildSnapshot } from '../snapshot/seeder.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import { processStartTime } from '../system/proc.js';
+import { giveTo } from '../system/run-as.js';
+import type { NamedBranchMeta } from './named-meta.js';
+import type { LiveServer, NamedRuntime } from './runtime.js';
+import { liveServer, stopServerProcess } from './server-process.js';
+
+/** Named branches as postgres processes on copy-on-write clones in the branch directory. */
+export class LocalNamedRuntime implements NamedRuntime {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly dirOf: (name: string) => string,
+    private readonly socketDirOf: (name: string) => string,
+  ) {}
+
+  private dataDir(meta: NamedBranchMeta): string {
+    return path.join(this.dirOf(meta.name), 'data');
+  }
+
+  async prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    try {
+      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), this.dataDir(meta), this.ctx.runAs);
+    } catch (err) {
+      throw new CloneError(`Branch "${meta.name}" of snapshot "${parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    }
+  }
+
+  async start(meta: NamedBranchMeta): Promise<void> {
+    const socketDir = this.socketDirOf(meta.name);
+    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    await chmod(socketDir, 0o700);
+    await giveTo(this.ctx.runAs, socketDir);
+    const server = await startServer(this.ctx.binaries, {
+      dataDir: this.dataDir(meta),
+      socketDir,
+      logFile: path.join(this.dirOf(meta.name), 'postgres.log'),
+      settings: this.ctx.settings,
+      runAs: this.ctx.runAs,
+      port: meta.port || undefined,
+      label: `branch "${meta.name}"`,
+    });
+    meta.port = server.port;
+    meta.server = { pid: server.pid, startTime: processStartTime(server.pid) };
+  }
+
+  live(meta: NamedBranchMeta): Promise<LiveServer | undefined> {
+    return liveServer(this.dataDir(meta), meta);
+  }
+
+  async stop(_meta: NamedBranchMeta, server: LiveServer, mode: 'fast' | 'immediate'): Promise<void> {
+    if (server.pid) await stopServerProcess({ pid: server.pid }, mode);
+  }
+
+  async discard(meta: NamedBranchMeta): Promise<void> {
+    await removeDir(this.dataDir(meta));
+    await removeDir(path.dirname(overlayLayers(this.dataDir(meta)).upper));
+  }
+
+  async removeOutside(meta: NamedBranchMeta): Promise<void> {
+    const socketDir = this.socketDirOf(meta.name);
+    if (socketDir !== path.join(this.dirOf(meta.name), 'run')) await removeDir(socketDir);
+  }
+
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
+    return buildSnapshot(this.ctx, { ...job, kind: 'branch', files: [] }, this.dataDir(meta));
+  }
+
+  probeConnection(meta: NamedBranchMeta): ClientConfig {
+    return { host: this.socketDirOf(meta.name), port: meta.port, user: SUPERUSER, password: this.ctx.password, database: DATABASE };
+  }
+}

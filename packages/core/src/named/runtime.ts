@@ -1,0 +1,34 @@
+import type { ClientConfig } from 'pg';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { BuildJob } from '../drivers/driver.js';
+import type { NamedBranchMeta } from './named-meta.js';
+
+/** A named branch's server as it runs right now. */
+export interface LiveServer {
+  pid?: number;
+  startTime?: string;
+  containerId?: string;
+}
+
+/**
+ * Where a named branch's server runs: processes on this host (local driver) or containers (docker driver).
+ * NamedBranches does the bookkeeping (records, locks, states); a runtime does the work.
+ */
+export interface NamedRuntime {
+  /** Makes the branch's data from `parent` (a copy-on-write clone; nothing for Docker image storage). */
+  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
+  /** Starts the server on `meta.port` (a free one when 0) and records it in `meta`. */
+  start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
+  /** The server, when it runs. */
+  live(meta: NamedBranchMeta): Promise<LiveServer | undefined>;
+  /** 'fast' keeps the data consistent (clean shutdown); 'immediate' is for data about to be thrown away. */
+  stop(meta: NamedBranchMeta, server: LiveServer, mode: 'fast' | 'immediate'): Promise<void>;
+  /** Throws the data away (before a reset's prepare); the server is stopped. */
+  discard(meta: NamedBranchMeta): Promise<void>;
+  /** Removes what lives outside the branch directory (a container). */
+  removeOutside(meta: NamedBranchMeta): Promise<void>;
+  /** Stores the stopped branch's data as a snapshot (to branch a branch). */
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta>;
+  /** How to reach the server for the activity probe. */
+  probeConnection(meta: NamedBranchMeta): ClientConfig;
+}
