@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import { DockerBindDriver } from '../drivers/docker/docker-bind-driver.js';
@@ -405,10 +405,5 @@ export class NamedBranches {
   /** Branch operations take seconds at most: a lock left by a killed process goes stale after 4 s. */
   private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return withLock(path.join(this.ctx.layout.root, 'locks', `named-${name}.lock`), fn, { staleMs: 4000 });
-  }
-
-  /** @internal For gc: names of every directory under named/, complete or not. */
-  names(): Promise<string[]> {
-    return readdir(this.root).catch(() => []);
   }
 }
