@@ -134,6 +134,22 @@ describe('branch lifecycle', () => {
     await named.remove('half-reset');
   });
 
+  it('mounts an overlay branch again when its mount is gone (as after a reboot)', async () => {
+    const info = await named.create('remount', snap);
+    await query(named.url(info), 'create table survives (x int); insert into survives values (5)');
+    await named.suspend('remount');
+    const dataDir = path.join(named.dir('remount'), 'data');
+    if (engine.info().cloner === 'overlay') {
+      await run('umount', [dataDir]);
+      expect(mountsUnder(dataDir)).toEqual([]);
+    } else {
+      expect(mountsUnder(dataDir)).toEqual([]); // a plain directory: nothing to mount
+    }
+    await named.resume('remount');
+    expect(await query(named.url(info), 'select x from survives')).toEqual([{ x: 5 }]);
+    await named.remove('remount');
+  });
+
   it('drives branches from the CLI with JSON output and exit codes', async () => {
     const created = JSON.parse(cli(['create', 'cli-a', '--from', 'relay', '--ttl', '2h', '--label', 'ci=yes', '--json', '--cache-dir', cacheDir]));
     expect(created).toMatchObject({ name: 'cli-a', state: 'running', labels: { ci: 'yes' } });

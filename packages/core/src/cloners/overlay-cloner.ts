@@ -26,8 +26,14 @@ export class OverlayCloner implements Cloner {
     // The merged root takes the upper directory's owner and mode; Postgres insists on 0700 and ownership.
     await chmod(layers.upper, 0o700);
     await giveTo(runAs, layers.upper);
-    await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${layers.upper},workdir=${layers.work}`, target]);
+    await mountOverlay(source, target);
   }
+}
+
+/** Mounts a clone whose layers exist (again, e.g. after a reboot unmounted it). */
+export async function mountOverlay(source: string, target: string): Promise<void> {
+  const layers = overlayLayers(target);
+  await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${layers.upper},workdir=${layers.work}`, target]);
 }
 
 /** Where overlay keeps a clone's writable layers: beside the mount point, inside the same branch directory. */

@@ -1,7 +1,9 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientConfig } from 'pg';
-import { overlayLayers } from '../cloners/overlay-cloner.js';
+import { existsSync } from 'node:fs';
+import { mountOverlay, overlayLayers } from '../cloners/overlay-cloner.js';
+import { mountsUnder } from '../system/mounts.js';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
 import { startServer } from '../drivers/local/local-server.js';
@@ -36,7 +38,12 @@ export class LocalNamedRuntime implements NamedRuntime {
     }
   }
 
-  async start(meta: NamedBranchMeta): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
+    const dataDir = this.dataDir(meta);
+    if (this.ctx.cloner.name === 'overlay' && mountsUnder(dataDir).length === 0 && existsSync(overlayLayers(dataDir).upper)) {
+      await mountOverlay(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), dataDir);
+    }
     const socketDir = this.socketDirOf(meta.name);
     await mkdir(socketDir, { recursive: true, mode: 0o700 });
     await chmod(socketDir, 0o700);

@@ -136,6 +136,7 @@ export class NamedBranches {
         log('created %s from %s', name, meta.snapshot.name);
       } catch (err) {
         await this.removeAll(meta).catch(() => undefined);
+        if (meta.fromBranch) await this.dropFrozenSnapshot(meta.snapshot.hash).catch(() => undefined);
         throw err;
       }
       return (await this.info(name, false))!;
