@@ -1,12 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, statfsSync } from 'node:fs';
+import path from 'node:path';
 import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
 import { pruneSnapshotImages, reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
 import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../drivers/docker/prune-policy.js';
 import { CacheLayout } from '../engine/layout.js';
 import { reapDeadOwners, type ReapReport } from '../engine/reaper.js';
 import { resolveOptions } from '../options.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync, statfsSync } from 'node:fs';
-import path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../engine/session.js';
 import { describeCause } from '../errors.js';
