@@ -32,8 +32,8 @@ export async function runBench(options: BenchOptions): Promise<{ dir: string; ru
   const ctx: BenchContext = {
     full: Boolean(options.full),
     root: options.root,
-    iterations: options.full ? 50 : 12,
-    slowIterations: options.full ? 20 : 4,
+    iterations: options.full ? 50 : 10,
+    slowIterations: options.full ? 20 : 3,
     workDir,
     reflinkDir: process.env.PGBRANCH_TEST_REFLINK_DIR,
     btrfsDir: process.env.PGBRANCH_TEST_BTRFS_DIR,

@@ -6,8 +6,8 @@ import { methodResult } from '../stats.js';
 import type { BenchContext, MethodResult, Scenario, ScenarioResult } from '../types.js';
 import { removeLabelledContainers } from './peers/support.js';
 
-/** The suite's size: 40 files; 20 in the quick profile (Testcontainers and PGlite cost seconds per file). */
-const filesFor = (ctx: BenchContext) => (ctx.full ? 40 : 20);
+/** The suite's size: 40 files; 16 in the quick profile (Testcontainers and PGlite cost seconds per file). */
+const filesFor = (ctx: BenchContext) => (ctx.full ? 40 : 16);
 
 interface Mode {
   /** BENCH_E2E_MODE of bench/projects/e2e. */
@@ -39,13 +39,13 @@ const MODES: Mode[] = [
 ];
 
 /**
- * Scenario 9: one generated vitest suite (40 files, 20 in the quick profile) (each file inserts 10 rows into its own database and checks it
+ * Scenario 9: one generated vitest suite (40 files, 16 in the quick profile) (each file inserts 10 rows into its own database and checks it
  * sees exactly those) run with each way of giving a file a database; wall time of `vitest run`, and per-file
  * overhead against the same suite without a database.
  */
 export const endToEnd: Scenario = {
   id: 'end-to-end',
-  title: 'End to end: a vitest suite (40 files; quick: 20) with pgbranch, Testcontainers per file, PGlite per file',
+  title: 'End to end: a vitest suite (40 files; quick: 16) with pgbranch, Testcontainers per file, PGlite per file',
   async run(ctx) {
     const files = filesFor(ctx);
     const project = path.join(ctx.root, 'bench/projects/e2e');

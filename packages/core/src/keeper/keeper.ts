@@ -56,13 +56,22 @@ export class Keeper {
     }
     await writeKeeper(cacheDir, driver);
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    // The interval skips a beat while a pass still runs, so slow passes never pile up.
+    this.timer = setInterval(() => {
+      if (!this.ticking) void this.tick().catch(() => undefined);
+    }, this.options.intervalMs);
   }
 
-  /** One pass over every branch (also what the interval runs). */
+  /** A full pass over every branch that starts after this call (after the one running, if any). */
   tick(): Promise<void> {
-    this.ticking ??= this.pass().finally(() => (this.ticking = undefined));
-    return this.ticking;
+    const pass: Promise<void> = (this.ticking ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.pass())
+      .finally(() => {
+        if (this.ticking === pass) this.ticking = undefined;
+      });
+    this.ticking = pass;
+    return pass;
   }
 
   /** Stops checking and releases the ports it holds. Branches stay as they are. */
