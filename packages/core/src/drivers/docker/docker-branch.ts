@@ -1,19 +1,15 @@
-import type Docker from 'dockerode';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
 import { freePort } from '../local/ports.js';
-import { stopCleanly, waitForServer } from './containers.js';
-import { dockerCliSync, type DockerDriver } from './docker-driver.js';
+import { BranchContainer } from './branch-container.js';
+import type { DockerDriver } from './docker-driver.js';
 
 /** A branch as a container started from its snapshot's image. */
 export class DockerBranch implements BranchRuntime {
   readonly socketDir = undefined;
   readonly pid = undefined;
   readonly dir = undefined;
-  private container: Docker.Container | undefined;
-  private hostPort = 0;
-  private publishedPort = 0;
-  private suspended = false;
+  private box: BranchContainer | undefined;
 
   private constructor(
     private readonly driver: DockerDriver,
@@ -33,48 +29,33 @@ export class DockerBranch implements BranchRuntime {
   }
 
   get port(): number {
-    return this.publishedPort;
+    return this.box?.port ?? 0;
   }
   get containerId(): string | undefined {
-    return this.container?.id;
+    return this.box?.id;
   }
   get running(): boolean {
-    return this.container !== undefined && !this.suspended;
+    return this.box?.running ?? false;
   }
 
   async reset(): Promise<void> {
-    const port = this.publishedPort;
+    const port = this.port;
     await this.removeContainer();
-    this.suspended = false;
     await this.run(port);
   }
 
   /** Stops the container cleanly; it keeps its writable layer (the branch's data). */
   async suspend(): Promise<void> {
-    if (!this.container || this.suspended) return;
-    this.suspended = true;
-    await stopCleanly(this.container);
+    await this.box?.suspend();
   }
 
   async resume(): Promise<void> {
-    if (!this.container || !this.suspended) return;
-    await this.container.start();
-    this.suspended = false;
-    await waitForServer(this.container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
+    await this.box?.resume();
   }
 
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
-    const container = this.container!;
-    if (!this.suspended) await stopCleanly(container);
-    try {
-      return await this.driver.commit(container, { ...job, kind: 'branch', files: [], from: this.parent });
-    } finally {
-      // Same container, same command and port: the branch comes back on its URL.
-      if (!this.suspended) {
-        await container.start();
-        await waitForServer(container, this.driver.connection(this.publishedPort), `branch "${this.name}"`);
-      }
-    }
+    const box = this.box!;
+    return box.whileStopped(() => this.driver.commit(box.container, { ...job, kind: 'branch', files: [], from: this.parent }));
   }
 
   async destroy(): Promise<void> {
@@ -82,22 +63,19 @@ export class DockerBranch implements BranchRuntime {
   }
 
   cleanupSync(): void {
-    if (this.container) dockerCliSync(['rm', '-f', this.container.id]);
+    this.box?.removeSync();
   }
 
   private async run(hostPort: number): Promise<void> {
-    this.hostPort = hostPort;
-    this.container = await this.driver.serverContainer(this.parent.hash, this.hostPort, 'branch');
-    await this.container.start();
-    this.publishedPort = await this.driver.hostPortOf(this.container, this.hostPort);
-    await waitForServer(this.container, this.driver.connection(this.publishedPort), `branch "${this.name}" of snapshot "${this.parent.name}"`);
+    const container = await this.driver.serverContainer(this.parent.hash, hostPort, 'branch');
+    // Held before it starts, so a failed start is still removed by destroy().
+    this.box = new BranchContainer(this.driver, container, `branch "${this.name}" of snapshot "${this.parent.name}"`);
+    await this.box.start(hostPort);
   }
 
   private async removeContainer(): Promise<void> {
-    const container = this.container;
-    this.container = undefined;
-    await container?.remove({ force: true }).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
-    });
+    const box = this.box;
+    this.box = undefined;
+    await box?.remove();
   }
 }
