@@ -48,25 +48,9 @@ async function pgClient(config: import('pg').ClientConfig, onClose: () => Promis
 }
 
 async function testcontainer(): Promise<Db> {
-  const { GenericContainer, Wait } = await import('testcontainers');
-  const { defaultSettings } = await import('@pgbranch/core');
-  const image = process.env.BENCH_E2E_IMAGE ?? 'pgbranch-test/postgres:18';
-  const major = Number(/:(\d+)(?:$|[.-])/.exec(image)?.[1] ?? 0);
-  const settings = Object.entries(defaultSettings(major)).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-  const port = await freePort();
-  const container = await new GenericContainer(image)
-    .withNetworkMode('host')
-    .withUser('postgres')
-    .withLabels({ 'pgbranch.bench': process.env.BENCH_E2E_LABEL ?? 'e2e' })
-    .withCommand([
-      'sh',
-      '-c',
-      `initdb -D /tmp/d -U postgres --auth=trust --encoding=UTF8 --locale=C --wal-segsize=1 >/dev/null && ` +
-        `exec postgres -D /tmp/d -p ${port} -c listen_addresses=127.0.0.1 ${settings}`,
-    ])
-    .withWaitStrategy(Wait.forLogMessage(/ready to accept connections/))
-    .withStartupTimeout(120_000)
-    .start();
+  // The same container set-up as the peers scenario's (one definition, so the two measure the same peer).
+  const { startPeerContainer } = await import('@pgbranch/bench/peer-container');
+  const { container, port } = await startPeerContainer(process.env.BENCH_E2E_IMAGE ?? 'pgbranch-test/postgres:18', process.env.BENCH_E2E_LABEL ?? 'e2e');
   const db = await pgClient({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, () => container.stop({ timeout: 1, remove: true }));
   for (const sql of migrations()) {
     await db.query('BEGIN');
@@ -89,14 +73,4 @@ async function pglite(): Promise<Db> {
     query: async <T>(text: string, params?: unknown[]) => (await db.query<T>(text, params)).rows,
     close: () => db.close(),
   };
-}
-
-/** A loopback port the kernel just handed out and took back (postgres binds it next). */
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as import('node:net').AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { defaultSettings } from '@pgbranch/core';
 import { methodResult } from '../../stats.js';
 import type { RunContext } from './run-context.js';
-import { freePort, QUERY, removeLabelledContainers } from './support.js';
+import { startPeerContainer } from '../../peer-container.js';
+import { QUERY, removeLabelledContainers } from './support.js';
 
 /** A fresh Testcontainers container per sample ("per test file"), with the fixture loaded into it. */
 export async function testcontainers(run: RunContext): Promise<void> {
@@ -17,28 +17,12 @@ export async function testcontainers(run: RunContext): Promise<void> {
   }
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'; // its reaper image would need a registry
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1'; // no bridge network here to find a gateway on
-  const { GenericContainer, Wait } = await import('testcontainers');
   const label = `pgbranch.bench=${run.tag}`;
   // Whatever testcontainers did or did not stop on an error, no labelled container survives the scenario.
   run.finalizers.push(() => removeLabelledContainers(label));
-  const major = Number(/:(\d+)(?:$|[.-])/.exec(ctx.docker.image)?.[1] ?? 0);
-  const settings = Object.entries(defaultSettings(major)).map(([k, v]) => `-c ${k}=${v}`).join(' ');
   const method = 'Testcontainers fresh container + load fixture';
   const samples = await run.sampleLoop(method, ctx.slowIterations, async (defer) => {
-    const port = await freePort();
-    const container = await new GenericContainer(ctx.docker.image)
-      .withNetworkMode('host')
-      .withUser('postgres')
-      .withLabels({ 'pgbranch.bench': run.tag })
-      .withCommand([
-        'sh',
-        '-c',
-        `initdb -D /tmp/d -U postgres --auth=trust --encoding=UTF8 --locale=C --wal-segsize=1 >/dev/null && ` +
-          `exec postgres -D /tmp/d -p ${port} -c listen_addresses=127.0.0.1 ${settings}`,
-      ])
-      .withWaitStrategy(Wait.forLogMessage(/ready to accept connections/))
-      .withStartupTimeout(120_000)
-      .start();
+    const { container, port } = await startPeerContainer(ctx.docker.image, run.tag);
     defer(() => container.stop({ timeout: 1, remove: true }));
     const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
     defer(() => client.end());
