@@ -1,7 +1,7 @@
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario, ScenarioResult } from '../types.js';
-import { fixture, targets, timeBranch, withEngine } from './common.js';
+import { fixture, timeBranch, usableTargets, withEngine } from './common.js';
 
 /** Scenario 1: cold branch creation (no pool) for every driver × cloner available here. */
 export const branchCreation: Scenario = {
@@ -10,11 +10,7 @@ export const branchCreation: Scenario = {
   async run(ctx) {
     const results: MethodResult[] = [];
     const notes: string[] = [];
-    for (const target of targets(ctx, { docker: true })) {
-      if (target.unavailable) {
-        notes.push(`${target.label}: not available — ${target.unavailable}`);
-        continue;
-      }
+    for (const target of usableTargets(ctx, notes, { docker: true })) {
       const samples = await withEngine(target, async (engine) => {
         const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
         if (!notes.some((n) => n.startsWith('PostgreSQL'))) notes.push(`PostgreSQL ${engine.info().postgresVersion}; fixture sync-store, ${(snap.sizeBytes / 1e6).toFixed(0)} MB snapshot`);

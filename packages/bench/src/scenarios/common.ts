@@ -36,6 +36,14 @@ export function targets(ctx: BenchContext, which: { docker?: boolean } = {}): Ar
   return list;
 }
 
+/** The targets this machine offers; each one it does not is noted in `notes` with the reason. */
+export function usableTargets(ctx: BenchContext, notes: string[], which: { docker?: boolean } = {}): Target[] {
+  return targets(ctx, which).filter((target) => {
+    if (target.unavailable) notes.push(`${target.label}: not available — ${target.unavailable}`);
+    return !target.unavailable;
+  });
+}
+
 /** An engine for a target, closed after `fn`. */
 export async function withEngine<T>(target: Target, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await createEngine(target.options);

@@ -1,7 +1,7 @@
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
-import { fixture, query, targets, withEngine } from './common.js';
+import { fixture, query, usableTargets, withEngine } from './common.js';
 
 /** Scenario 4: reset ("switch") and destroy ("delete") for each available target. */
 export const resetDestroy: Scenario = {
@@ -10,11 +10,7 @@ export const resetDestroy: Scenario = {
   async run(ctx) {
     const results: MethodResult[] = [];
     const notes: string[] = [];
-    for (const target of targets(ctx, { docker: true })) {
-      if (target.unavailable) {
-        notes.push(`${target.label}: not available — ${target.unavailable}`);
-        continue;
-      }
+    for (const target of usableTargets(ctx, notes, { docker: true })) {
       await withEngine(target, async (engine) => {
         const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
         const reset: number[] = [];

@@ -1,7 +1,7 @@
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
-import { bulkRecipe, targets, timeBranch, withEngine } from './common.js';
+import { bulkRecipe, timeBranch, usableTargets, withEngine } from './common.js';
 
 /** Scenario 2: creation time against snapshot size — flat for copy-on-write, growing for plain copy. */
 export const snapshotSize: Scenario = {
@@ -13,11 +13,7 @@ export const snapshotSize: Scenario = {
     const notes: string[] = [];
     const recipes = new Map<number, string[]>();
     for (const mb of sizes) recipes.set(mb, mb === 40 ? [] : await bulkRecipe(ctx, mb));
-    for (const target of targets(ctx)) {
-      if (target.unavailable) {
-        notes.push(`${target.label}: not available — ${target.unavailable}`);
-        continue;
-      }
+    for (const target of usableTargets(ctx, notes)) {
       await withEngine(target, async (engine) => {
         for (const mb of sizes) {
           ctx.progress(`${target.label}: seeding ${mb} MB`);

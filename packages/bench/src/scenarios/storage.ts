@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
-import { bulkRecipe, query, ROWS_PER_MB, targets, withEngine } from './common.js';
+import { bulkRecipe, query, ROWS_PER_MB, usableTargets, withEngine } from './common.js';
 
 const rowsPerGb = ROWS_PER_MB * 1000;
 
@@ -26,9 +26,9 @@ export const storage: Scenario = {
     const notes: string[] = [];
     const counts = [1, 10, 50];
     const recipe = await bulkRecipe(ctx, 1000);
-    for (const target of targets(ctx)) {
-      if (target.unavailable || target.options.cloner === 'copy') {
-        notes.push(`${target.label}: ${target.unavailable ? `not available — ${target.unavailable}` : 'left out: N full copies of 1 GB would take N GB; its cost is N × snapshot by definition'}`);
+    for (const target of usableTargets(ctx, notes)) {
+      if (target.options.cloner === 'copy') {
+        notes.push(`${target.label}: left out: N full copies of 1 GB would take N GB; its cost is N × snapshot by definition`);
         continue;
       }
       await withEngine(target, async (engine) => {
