@@ -18,7 +18,7 @@ import { readKeeper } from '../keeper/keeper-record.js';
 import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
 import { DockerNamedRuntime } from './docker-runtime.js';
 import { LocalNamedRuntime } from './local-runtime.js';
-import type { NamedRuntime } from './runtime.js';
+import type { LiveServer, NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
 
 const log = logger('named');
@@ -169,11 +169,7 @@ export class NamedBranches {
   suspend(name: string): Promise<NamedBranchInfo> {
     return this.locked(name, async () => {
       const meta = await this.meta(name);
-      const server = await this.runtime.live(meta);
-      if (server) await this.runtime.stop(meta, server, 'fast');
-      meta.state = 'suspended';
-      delete meta.server;
-      await writeNamedMeta(this.dir(name), meta);
+      await this.stopAndRecord(meta, await this.runtime.live(meta));
       return (await this.info(name, false))!;
     });
   }
@@ -188,10 +184,7 @@ export class NamedBranches {
       const server = await this.runtime.live(meta);
       if (!server || Date.now() - Date.parse(meta.lastUsedAt) < idleMs) return false;
       if ((await clientConnections(this.runtime.probeConnection(meta)).catch(() => 0)) > 0) return false;
-      await this.runtime.stop(meta, server, 'fast');
-      meta.state = 'suspended';
-      delete meta.server;
-      await writeNamedMeta(this.dir(name), meta);
+      await this.stopAndRecord(meta, server);
       return true;
     });
   }
@@ -393,6 +386,14 @@ export class NamedBranches {
       }
       throw err;
     }
+  }
+
+  /** Stops the server cleanly (data kept) and records the branch as suspended. Called under the branch's lock. */
+  private async stopAndRecord(meta: NamedBranchMeta, server: LiveServer | undefined): Promise<void> {
+    if (server) await this.runtime.stop(meta, server, 'fast');
+    meta.state = 'suspended';
+    delete meta.server;
+    await writeNamedMeta(this.dir(meta.name), meta);
   }
 
   /** Stops the server and removes everything of the branch (directory, socket directory, container). */
