@@ -31,6 +31,24 @@ export class BinariesNotFoundError extends PgbranchError {
   }
 }
 
+/**
+ * Postgres binaries are installed but cannot run here (a shared library the loader cannot find, another
+ * CPU or C library). The message quotes the loader and gives the command that fixes it. `driver: 'auto'`
+ * does not fall back to Docker on this error: the binaries are there and need fixing.
+ */
+export class BinariesUnusableError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_BINARIES_UNUSABLE', message, options);
+  }
+}
+
+/** `driver: 'auto'` found no way to run Postgres: no local binaries and no usable Docker. Names both reasons. */
+export class NoPostgresError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_NO_POSTGRES', message, options);
+  }
+}
+
 /** A Postgres server did not start; the message carries the tail of its log. */
 export class ServerStartError extends PgbranchError {
   constructor(message: string, readonly logTail: string, options?: { cause?: unknown }) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { probeCloners } from '../cloners/select-cloner.js';
 import { findBinaries } from '../drivers/local/binaries.js';
-import { describeCause } from '../errors.js';
+import { BinariesNotFoundError, describeCause } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import { resolveRunAs } from '../system/run-as.js';
 
@@ -16,11 +16,16 @@ interface Check {
 export async function runDoctor(options: { cacheDir?: string; json: boolean }): Promise<number> {
   const resolved = resolveOptions({ cacheDir: options.cacheDir });
   const checks: Check[] = [];
+  let noLocalBinaries = false;
   try {
-    const bins = await findBinaries(resolved.binDir);
-    checks.push({ name: 'postgres', ok: true, detail: `PostgreSQL ${bins.version} from ${bins.source}: ${bins.binDir}` });
+    const bins = await findBinaries({ binDir: resolved.binDir, cacheDir: resolved.cacheDir });
+    const links = bins.libraryDir ? `; library links made in ${bins.libraryDir} (the package's install script did not run)` : '';
+    checks.push({ name: 'postgres', ok: true, detail: `PostgreSQL ${bins.version} from ${bins.source}: ${bins.binDir}${links}` });
   } catch (err) {
-    checks.push({ name: 'postgres', ok: false, detail: describeCause(err) });
+    // Not installed at all: driver 'auto' uses Docker, so Docker decides. Installed but unusable: the fix is in the message.
+    noLocalBinaries = err instanceof BinariesNotFoundError;
+    const detail = noLocalBinaries ? `${describeCause(err)} Driver 'auto' uses Docker instead (see the docker check).` : describeCause(err);
+    checks.push({ name: 'postgres', ok: false, detail });
   }
   try {
     const runAs = resolveRunAs(resolved.user);
@@ -33,7 +38,8 @@ export async function runDoctor(options: { cacheDir?: string; json: boolean }): 
   for (const p of probes) {
     checks.push({ name: `cloner ${p.name}${p.name === chosen ? ' (chosen)' : ''}`, ok: p.ok, detail: p.reason });
   }
-  checks.push(await dockerCheck());
+  const docker = await dockerCheck(noLocalBinaries);
+  checks.push(docker);
 
   if (options.json) {
     process.stdout.write(JSON.stringify({ cacheDir: resolved.cacheDir, cloner: chosen, checks }, null, 2) + '\n');
@@ -41,17 +47,20 @@ export async function runDoctor(options: { cacheDir?: string; json: boolean }): 
     process.stdout.write(`pgbranch doctor\n  cache dir: ${resolved.cacheDir}\n`);
     for (const c of checks) process.stdout.write(`  ${c.ok ? 'ok  ' : 'no  '} ${c.name}: ${c.detail}\n`);
   }
-  const essential = checks.filter((c) => c.name === 'postgres' || c.name === 'server user');
-  return essential.every((c) => c.ok) ? 0 : 1;
+  const postgres = checks.find((c) => c.name === 'postgres')!;
+  const server = checks.find((c) => c.name === 'server user')!;
+  const canRun = postgres.ok || (noLocalBinaries && docker.ok);
+  return canRun && server.ok ? 0 : 1;
 }
 
-/** Whether a Docker engine answers (for the docker driver; the local driver does not need it). */
-async function dockerCheck(): Promise<Check> {
+/** Whether a Docker engine answers (for the docker driver, and for 'auto' without local binaries). */
+async function dockerCheck(needed: boolean): Promise<Check> {
+  const forWhat = needed ? 'needed: there are no local Postgres binaries' : "only needed for driver: 'docker'";
   const host = process.env.DOCKER_HOST;
   const socket = host?.startsWith('unix://') ? host.slice(7) : host ? undefined : '/var/run/docker.sock';
   if (!socket) return { name: 'docker', ok: true, detail: `DOCKER_HOST=${host} (not probed)` };
   if (!existsSync(socket)) {
-    return { name: 'docker', ok: false, detail: `no engine socket at ${socket}: start dockerd (only needed for driver: 'docker')` };
+    return { name: 'docker', ok: false, detail: `no engine socket at ${socket}: start dockerd (${forWhat})` };
   }
   const answered = await new Promise<boolean>((resolve) => {
     const conn = net.connect(socket, () => {
@@ -66,5 +75,5 @@ async function dockerCheck(): Promise<Check> {
   });
   return answered
     ? { name: 'docker', ok: true, detail: `engine answers at ${socket}` }
-    : { name: 'docker', ok: false, detail: `${socket} exists but nothing answers: start dockerd (only needed for driver: 'docker')` };
+    : { name: 'docker', ok: false, detail: `${socket} exists but nothing answers: start dockerd (${forWhat})` };
 }

@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import type { Driver } from '../drivers/driver.js';
 import { findBinaries, type PostgresBinaries } from '../drivers/local/binaries.js';
 import { LocalDriver } from '../drivers/local/local-driver.js';
-import { BinariesNotFoundError, UsageError } from '../errors.js';
+import { BinariesNotFoundError, describeCause, NoPostgresError, UsageError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { assertReachable, type RunAs } from '../system/run-as.js';
 import type { EngineContext } from './context.js';
@@ -32,23 +32,36 @@ export interface DriverSetup {
 
 /**
  * Settles the driver: 'local' needs binaries and a cloner for the cache directory; 'docker' needs a
- * reachable engine and an image with Postgres; 'auto' is local when binaries are found, else Docker.
+ * reachable engine and an image with Postgres; 'auto' is local when binaries are installed, else Docker.
+ * Installed binaries that cannot run are an error under 'auto' too (BinariesUnusableError): falling back
+ * would hide the fix and fail later for another reason.
  */
 export async function setupDriver(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
   if (options.driver === 'docker') return setupDocker(options, layout);
   if (options.driver === 'local') return setupLocal(options, layout, runAs);
+  let noLocal: BinariesNotFoundError;
   try {
     return await setupLocal(options, layout, runAs);
   } catch (err) {
     if (!(err instanceof BinariesNotFoundError)) throw err;
-    return setupDocker(options, layout);
+    noLocal = err;
+  }
+  try {
+    return await setupDocker(options, layout);
+  } catch (err) {
+    throw new NoPostgresError(
+      `driver 'auto' found no way to run Postgres. Local: ${noLocal.message} Docker: ${describeCause(err)} ` +
+        'Install one of the two (the local binaries need no Docker), or set driver explicitly.',
+      { cause: err },
+    );
   }
 }
 
 async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
-  const binaries = await findBinaries(options.binDir);
+  const binaries = await findBinaries({ binDir: options.binDir, cacheDir: layout.root });
   await assertReachable(runAs, layout.root, 'cache directory');
   await assertReachable(runAs, binaries.binDir, 'Postgres binaries in');
+  if (binaries.libraryDir) await assertReachable(runAs, binaries.libraryDir, 'Postgres library links in');
   const choice = await selectCloner(options.cloner, layout.root);
   return {
     name: 'local',

@@ -6,9 +6,9 @@ export interface ExecResult {
 }
 
 /** Runs a command without a shell; rejects with its stderr in the message when it exits non-zero. */
-export function exec(file: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+export function exec(file: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(file, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20, ...(options.env ? { env: options.env } : {}) }, (err, stdout, stderr) => {
       if (err) {
         const detail = String(stderr || stdout || '').trim();
         const e = new Error(`${file} ${args.join(' ')} failed: ${detail || err.message}`, { cause: err });

@@ -17,7 +17,7 @@ export async function initCluster(bins: PostgresBinaries, dataDir: string, passw
     await giveTo(runAs, pwfile);
     const result = await spawnAs(runAs, path.join(bins.binDir, 'initdb'), [
       '--pgdata', dataDir, '--pwfile', pwfile, '--no-sync', '--no-instructions', ...INITDB_ARGS,
-    ]);
+    ], bins);
     if (result.code !== 0) {
       throw new ServerStartError(`initdb failed for ${dataDir} (exit ${result.code}): ${result.output.trim().split('\n').slice(-5).join(' | ')}`, result.output);
     }

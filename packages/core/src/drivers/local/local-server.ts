@@ -97,7 +97,7 @@ async function startOnce(bins: PostgresBinaries, options: ServerStartOptions, po
       ...(options.runAs.dropped ? { uid: options.runAs.uid, gid: options.runAs.gid } : {}),
       stdio: ['ignore', logHandle.fd, logHandle.fd],
       detached: true,
-      env: serverEnv(),
+      env: serverEnv(bins),
     });
   } finally {
     await logHandle.close();

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
 import type { RunAs } from '../../system/run-as.js';
+import { libraryPathEnv } from './library-links.js';
 
 /** Runs a command as the server user and collects its combined output. */
-export function spawnAs(runAs: RunAs, file: string, args: string[]): Promise<{ code: number; output: string }> {
+export function spawnAs(
+  runAs: RunAs,
+  file: string,
+  args: string[],
+  bins: { libraryDir?: string },
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       ...(runAs.dropped ? { uid: runAs.uid, gid: runAs.gid } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: serverEnv(),
+      env: serverEnv(bins),
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
@@ -17,10 +23,14 @@ export function spawnAs(runAs: RunAs, file: string, args: string[]): Promise<{ c
   });
 }
 
-/** A minimal environment for servers: no inherited PG* variables or secrets, a predictable locale. */
-export function serverEnv(): NodeJS.ProcessEnv {
+/**
+ * A minimal environment for servers: no inherited PG* variables or secrets, a predictable locale, and the
+ * library links directory when pgbranch made one for binaries whose install script did not run.
+ */
+export function serverEnv(bins: { libraryDir?: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { LC_ALL: 'C', LANG: 'C' };
   if (process.env.PATH) env.PATH = process.env.PATH;
   if (process.env.TZ) env.TZ = process.env.TZ;
+  if (bins.libraryDir) Object.assign(env, libraryPathEnv(process.platform, bins.libraryDir));
   return env;
 }
