@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -27,8 +28,9 @@ export interface EmbeddedPackage {
 }
 
 /**
- * Finds the embedded package for this machine: PGBRANCH_EMBEDDED_DIR (internal, for tests: a package
- * root to use instead of the installed one), else the installed optional dependency. Resolves to the
+ * Finds the embedded package for this machine: PGBRANCH_EMBEDDED_DIR (internal, for tests only: the root
+ * of a package to use instead of the installed one; a directory without `native/bin` counts as no package),
+ * else the installed optional dependency. Resolves to the
  * reason when there is none, so `driver: 'auto'` and doctor can say why.
  */
 export function findEmbeddedPackage(
@@ -36,7 +38,11 @@ export function findEmbeddedPackage(
   arch: string = process.arch,
 ): EmbeddedPackage | { root: undefined; reason: string } {
   const override = process.env.PGBRANCH_EMBEDDED_DIR;
-  if (override) return { name: 'PGBRANCH_EMBEDDED_DIR', root: path.resolve(override) };
+  if (override) {
+    const root = path.resolve(override);
+    if (existsSync(path.join(root, 'native', 'bin'))) return { name: 'PGBRANCH_EMBEDDED_DIR', root };
+    return { root: undefined, reason: `PGBRANCH_EMBEDDED_DIR=${root} holds no embedded package (no native/bin)` };
+  }
   const choice = embeddedPackageFor(platform, arch);
   if (choice.name === undefined) return { root: undefined, reason: choice.reason };
   const require = createRequire(import.meta.url);

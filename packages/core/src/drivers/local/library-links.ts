@@ -38,6 +38,16 @@ export function planLibraryLinks(listing: readonly string[], manifest: readonly 
   return [...plan.values()];
 }
 
+/**
+ * Everything the links directory holds: the missing links, and a link to every shared library of the
+ * package too. A library found through the links directory looks for its own dependencies in the
+ * directory it was loaded from (`$ORIGIN`, `@loader_path`), which must therefore hold them all.
+ */
+export function linksDirectoryEntries(listing: readonly string[], plan: readonly LibraryLink[]): LibraryLink[] {
+  const libraries = listing.filter((name) => /\.so(\.\d+)*$|\.dylib$/.test(name)).sort();
+  return [...plan, ...libraries.map((name) => ({ name, target: name }))];
+}
+
 /** `libfoo.so.1.2` → `libfoo.so.1`, `libfoo.so`; `libfoo.1.2.dylib` → `libfoo.1.dylib`, `libfoo.dylib`. */
 function derivedLinks(file: string): LibraryLink[] {
   const elf = /^(lib[^/]+?\.so)\.(\d+)(?:\.\d+)*$/.exec(file);
@@ -85,8 +95,10 @@ export async function nativeLayout(binDir: string): Promise<NativeLayout | undef
  */
 export async function ensureLibraryLinks(layout: NativeLayout, cacheDir: string): Promise<string | undefined> {
   const manifest = await readFile(layout.manifestFile, 'utf8').then((t) => JSON.parse(t) as ManifestEntry[], () => undefined);
-  const plan = planLibraryLinks(await readdir(layout.libDir), manifest);
-  if (plan.length === 0) return undefined;
+  const listing = await readdir(layout.libDir);
+  const missing = planLibraryLinks(listing, manifest);
+  if (missing.length === 0) return undefined;
+  const plan = linksDirectoryEntries(listing, missing);
   const libDir = await realpath(layout.libDir);
   const version = await readFile(layout.packageFile, 'utf8').then((t) => String(JSON.parse(t).version ?? 'unknown'), () => 'unknown');
   const key = `${version.replace(/[^\w.-]/g, '_')}-${createHash('sha256').update(libDir).digest('hex').slice(0, 12)}`;
@@ -108,7 +120,7 @@ export async function ensureLibraryLinks(layout: NativeLayout, cacheDir: string)
     } finally {
       await removeDir(staging);
     }
-    log('made %d library links for %s in %s (%dms)', plan.length, libDir, final, Math.round(performance.now() - t0));
+    log('made %d library links (%d missing) for %s in %s (%dms)', plan.length, missing.length, libDir, final, Math.round(performance.now() - t0));
   }
 }
 
