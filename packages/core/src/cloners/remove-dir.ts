@@ -22,6 +22,7 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 async function subvolumesUnder(dir: string, depth: number): Promise<string[]> {
+  if (process.platform !== 'linux') return [];
   const fs = await statfs(dir).catch(() => undefined);
   if (!fs || fs.type !== BTRFS_MAGIC) return [];
   const found: string[] = [];
@@ -51,7 +52,7 @@ export function removeDirSync(dir: string): void {
     }
   }
   try {
-    if (statfsSync(dir).type === BTRFS_MAGIC) {
+    if (process.platform === 'linux' && statfsSync(dir).type === BTRFS_MAGIC) {
       for (const sub of subvolumesUnderSync(dir, 3)) {
         try {
           execFileSync('btrfs', ['subvolume', 'delete', sub], { stdio: 'ignore' });

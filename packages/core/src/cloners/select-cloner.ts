@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ClonerUnavailableError, describeCause } from '../errors.js';
 import { logger } from '../log.js';
 import { exec } from '../system/exec.js';
+import { probeApfsClone } from './apfs-clone.js';
 import { BtrfsCloner } from './btrfs-cloner.js';
 import type { Cloner, ClonerName } from './cloner.js';
 import { CopyCloner } from './copy-cloner.js';
@@ -39,28 +40,58 @@ const PROBES: Array<[ClonerName, Probe, () => Cloner]> = [
 ];
 
 /**
+ * The cloners that can exist on a platform, best first. btrfs and overlay are Linux filesystems; on macOS
+ * the reflink cloner makes APFS clones (clonefile) and is probed like anywhere else.
+ */
+export function clonerCandidates(platform: string): ClonerName[] {
+  return platform === 'linux' ? ['btrfs', 'reflink', 'overlay', 'copy'] : ['reflink', 'copy'];
+}
+
+/** The cloners to probe for a request: every candidate for 'auto', else the one named (none when the platform lacks it). */
+export function clonersToProbe(requested: 'auto' | ClonerName, platform: string): ClonerName[] {
+  const candidates = clonerCandidates(platform);
+  if (requested === 'auto') return candidates;
+  return candidates.includes(requested) ? [requested] : [];
+}
+
+/**
+ * Picks the first probe that worked (probes come best first), or explains why none did. Pure: the tests
+ * inject platforms and probe results.
+ */
+export function pickCloner(
+  requested: 'auto' | ClonerName,
+  platform: string,
+  probes: readonly ProbeResult[],
+): { name: ClonerName; reason: string } | { name: undefined; why: string } {
+  const ok = probes.find((p) => p.ok);
+  if (ok) return { name: ok.name, reason: requested === 'auto' ? `auto: ${ok.reason}` : ok.reason };
+  if (requested !== 'auto' && !clonerCandidates(platform).includes(requested)) {
+    return { name: undefined, why: `${requested} clones exist only on Linux, and this is ${platform}` };
+  }
+  return { name: undefined, why: probes.map((p) => `${p.name}: ${p.reason}`).join('; ') || 'nothing was probed' };
+}
+
+/**
  * Picks the cloner for `cacheDir`. 'auto' walks the probes best first and takes the first that works;
  * a named cloner is probed and rejected with the reason when it cannot work there.
  */
 export async function selectCloner(requested: 'auto' | ClonerName, cacheDir: string): Promise<ClonerChoice> {
-  const names = requested === 'auto' ? PROBES.map(([name]) => name) : [requested];
-  const probes = await probeCloners(cacheDir, names, { stopAtFirst: true });
-  const ok = probes.find((p) => p.ok);
-  if (ok) {
-    const make = PROBES.find(([name]) => name === ok.name)![2];
-    return { cloner: make(), reason: requested === 'auto' ? `auto: ${ok.reason}` : ok.reason, probes };
+  const probes = await probeCloners(cacheDir, clonersToProbe(requested, process.platform), { stopAtFirst: true });
+  const pick = pickCloner(requested, process.platform, probes);
+  if (pick.name) {
+    const make = PROBES.find(([name]) => name === pick.name)![2];
+    return { cloner: make(), reason: pick.reason, probes };
   }
-  const why = probes.map((p) => `${p.name}: ${p.reason}`).join('; ');
   throw new ClonerUnavailableError(
-    `The "${requested}" cloner cannot work on ${cacheDir} (${why}). ` +
+    `The "${requested}" cloner cannot work on ${cacheDir} (${pick.why}). ` +
       "Use cloner: 'auto' (or PGBRANCH_CLONER=auto), or move PGBRANCH_CACHE_DIR to a filesystem that supports it.",
   );
 }
 
-/** Runs the named probes in a scratch directory inside `cacheDir` (the filesystem that matters). */
+/** Runs the named probes (by default every candidate of this platform) in a scratch directory inside `cacheDir` (the filesystem that matters). */
 export async function probeCloners(
   cacheDir: string,
-  names: readonly ClonerName[] = PROBES.map(([name]) => name),
+  names: readonly ClonerName[] = clonerCandidates(process.platform),
   options: { stopAtFirst?: boolean } = {},
 ): Promise<ProbeResult[]> {
   await mkdir(cacheDir, { recursive: true });
@@ -94,7 +125,9 @@ async function probeBtrfs(dir: string): Promise<string> {
   return 'the cache directory is on btrfs: subvolume snapshots, independent of size';
 }
 
+/** Clones a small file the way the cloner will: FICLONE on Linux, APFS clonefile on macOS. */
 async function probeReflink(dir: string): Promise<string> {
+  if (process.platform === 'darwin') return probeApfsClone(dir);
   const src = path.join(dir, 'a');
   await writeFile(src, 'probe');
   try {

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from '../system/exec.js';
+import { cloneTreeApfs } from './apfs-clone.js';
 import { giveLinkTo, giveTo, type RunAs } from '../system/run-as.js';
 
 /** How file contents are copied: share extents (reflink) or copy bytes. */
@@ -22,9 +23,14 @@ const CP_PROCESSES = 3;
 
 /**
  * Copies a directory tree with the given content mode, keeping modes and handing everything to the
- * server user. Uses GNU `cp -a` where present (it keeps owners when run as root), else a Node walk.
+ * server user. Uses GNU `cp -a` where present (it keeps owners when run as root), BSD `cp -c -pR` for
+ * APFS clones on macOS, else a Node walk.
  */
 export async function copyTree(source: string, target: string, mode: CopyMode, runAs: RunAs): Promise<void> {
+  if (mode === 'reflink' && process.platform === 'darwin') {
+    await cloneTreeApfs(source, target);
+    return giveTo(runAs, target);
+  }
   if (!(await hasGnuCp())) return copyTreeByFile(source, target, mode, runAs);
   const reflink = `--reflink=${mode === 'reflink' ? 'always' : 'never'}`;
   // Per-file clone/copy cost dominates a ~1,000-file data directory, so the tree is split into

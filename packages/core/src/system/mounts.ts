@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { exec } from './exec.js';
 
-/** Mount points at or below `dir`, deepest first (so they can be unmounted in order). */
-export function mountsUnder(dir: string): string[] {
+/**
+ * Mount points at or below `dir`, deepest first (so they can be unmounted in order). Only Linux cloners
+ * mount (overlay), so elsewhere there are none to find (and no /proc to read).
+ */
+export function mountsUnder(dir: string, platform: NodeJS.Platform = process.platform): string[] {
+  if (platform !== 'linux') return [];
   let info = '';
   try {
     info = readFileSync('/proc/self/mountinfo', 'utf8');
