@@ -132,6 +132,18 @@ describe.skipIf(!installed && !requireAll())("driver 'auto' without usable local
     const missing = /machine: (lib[^:\s]+): cannot open shared object file/.exec(message)?.[1];
     expect(['libssl.so.1.1', 'libcrypto.so.1.1', 'libicui18n.so.60', 'libicuuc.so.60']).toContain(missing);
     expect(message).toContain(`Fix: install the package that provides ${missing}`);
+
+    // doctor says the same, and fails.
+    let doctor: { status?: number; stdout?: string } = {};
+    try {
+      cli(['doctor', '--json', '--cache-dir', cacheDir], { PGBRANCH_PG_BIN_DIR: binDir });
+    } catch (e) {
+      doctor = e as typeof doctor;
+    }
+    expect(doctor.status).toBe(1);
+    const checks = (JSON.parse(doctor.stdout!) as { checks: Array<{ name: string; ok: boolean; detail: string }> }).checks;
+    expect(checks.find((c) => c.name === 'postgres')).toMatchObject({ ok: false });
+    expect(checks.find((c) => c.name === 'postgres')!.detail).toContain(`PGBRANCH_BINARIES_UNUSABLE: ${binDir}/postgres (from env) cannot run`);
     await rm(path.join(root, 'broken'), { recursive: true, force: true });
   });
 
