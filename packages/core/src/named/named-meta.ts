@@ -10,6 +10,8 @@ export interface NamedBranchMeta {
   snapshot: { hash: string; name: string };
   /** Set when the branch was made from another named branch. */
   fromBranch?: string;
+  /** The snapshot was frozen for this branch alone (a kept Docker branch): removed with the branch. */
+  ownSnapshot?: boolean;
   createdAt: string;
   /** Last time a client was seen connected (or the branch was created, resumed or reset). */
   lastUsedAt: string;
@@ -45,12 +47,42 @@ export function assertBranchName(name: string): void {
   }
 }
 
-/** "90s", "30m", "2h", "7d" (or plain milliseconds) → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a duration: use e.g. 90s, 30m, 2h or 7d.`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Math.round(Number(m[1]) * unit);
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * "1500ms", "90s", "30m", "2h", "7d" → milliseconds. The unit is required: a bare number is refused (it used to
+ * mean milliseconds, so `--ttl 5` made a branch born expired).
+ */
+export function parseDuration(text: string, what = 'a duration'): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) {
+    const hint = /^\d+(\.\d+)?$/.test(text.trim()) ? ` (a number needs a unit: ${text.trim()}s, ${text.trim()}m, ${text.trim()}h or ${text.trim()}d)` : '';
+    throw new UsageError(`"${text}" is not ${what}${hint}: use a number with a unit, e.g. 90s, 30m, 2h or 7d.`);
+  }
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`"${text}" is too long for ${what}: use e.g. 30d.`);
+  return ms;
+}
+
+/** Shortest TTL: anything shorter would expire before anyone could use the branch. */
+export const MIN_TTL_MS = 60_000;
+/** Longest TTL (a year); `never` is the explicit way to say "no expiry". */
+export const MAX_TTL_MS = 365 * 86_400_000;
+
+/**
+ * A named branch's TTL: a duration between 1 minute and 365 days ("30m", "2h", "7d"), or "never" (no expiry,
+ * returned as undefined). `0` and bare numbers are refused rather than guessed at.
+ */
+export function parseTtl(text: string, option = '--ttl'): number | undefined {
+  if (text.trim().toLowerCase() === 'never') return undefined;
+  if (/^0+(\.0*)?\s*(ms|s|m|h|d)?$/.test(text.trim())) {
+    throw new UsageError(`${option} ${text}: a branch cannot expire at once; give a TTL such as 2h or 7d, or ${option} never for no expiry.`);
+  }
+  const ms = parseDuration(text, `a TTL for ${option}`);
+  if (ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
+    throw new UsageError(`${option} ${text} is out of range: a TTL is at least 1m and at most 365d (or ${option} never for no expiry).`);
+  }
+  return ms;
 }
 
 export function metaFile(dir: string): string {
