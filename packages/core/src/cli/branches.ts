@@ -75,7 +75,7 @@ async function resolveSource(named: NamedBranches, engine: Engine, args: CreateA
   if ((await named.list()).some((b) => b.name === source)) return source;
   const snap = await engine.storedSnapshot(source);
   if (snap) return snap;
-  const names = [...new Set((await engine.storedSnapshots()).filter((m) => m.kind === 'recipe').map((m) => m.name))];
+  const names = [...new Set((await engine.storedSnapshots()).filter((m) => m.kind === 'recipe').flatMap((m) => [m.name, ...(m.names ?? [])]))];
   throw new UsageError(
     `No branch or snapshot called "${source}" in ${engine.info().cacheDir}` +
       `${names.length ? ` (snapshots: ${names.join(', ')})` : ''}; build one with \`pgbranch snapshot ${source} --sql PATH\`.`,

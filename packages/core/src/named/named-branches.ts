@@ -108,7 +108,7 @@ export class NamedBranches {
       await writeNamedMeta(dir, meta);
       try {
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
-        meta.snapshot = { hash: parent.hash, name: parent.name };
+        meta.snapshot = { hash: parent.hash, name: typeof from === 'string' ? parent.name : from.name };
         if (typeof from === 'string') meta.fromBranch = from;
         await this.runtime.prepare(meta, parent);
         if (options.start === false) {

@@ -1,6 +1,7 @@
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { assertName, NAME_PATTERN } from '../snapshot/snapshot-names.js';
 
 /** What is persisted about a named branch, in `<cache>/named/<name>/branch.json`. */
 export interface NamedBranchMeta {
@@ -39,12 +40,10 @@ export interface NamedBranchMeta {
   creator?: { pid: number; startTime?: string };
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+const NAME = NAME_PATTERN;
 
 export function assertBranchName(name: string): void {
-  if (!NAME.test(name)) {
-    throw new UsageError(`Branch name "${name}" is not valid: use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
-  }
+  assertName('Branch', name);
 }
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
