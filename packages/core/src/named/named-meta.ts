@@ -52,14 +52,16 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
  * "1500ms", "90s", "30m", "2h", "7d" → milliseconds. The unit is required: a bare number is refused (it used to
  * mean milliseconds, so `--ttl 5` made a branch born expired).
  */
-export function parseDuration(text: string, what = 'a duration'): number {
+export function parseDuration(text: string, option?: string): number {
+  const given = `${option ? `${option} ` : ''}"${text}"`;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
   if (!m) {
-    const hint = /^\d+(\.\d+)?$/.test(text.trim()) ? ` (a number needs a unit: ${text.trim()}s, ${text.trim()}m, ${text.trim()}h or ${text.trim()}d)` : '';
-    throw new UsageError(`"${text}" is not ${what}${hint}: use a number with a unit, e.g. 90s, 30m, 2h or 7d.`);
+    const n = text.trim();
+    const hint = /^\d+(\.\d+)?$/.test(n) ? ` (a number needs a unit: ${n}s, ${n}m, ${n}h or ${n}d)` : '';
+    throw new UsageError(`${given} is not a duration${hint}: use a number with a unit (ms, s, m, h, d), e.g. 90s, 30m, 2h or 7d.`);
   }
   const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-  if (!Number.isSafeInteger(ms)) throw new UsageError(`"${text}" is too long for ${what}: use e.g. 30d.`);
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${given} is too long a duration: use e.g. 30d.`);
   return ms;
 }
 
@@ -77,7 +79,7 @@ export function parseTtl(text: string, option = '--ttl'): number | undefined {
   if (/^0+(\.0*)?\s*(ms|s|m|h|d)?$/.test(text.trim())) {
     throw new UsageError(`${option} ${text}: a branch cannot expire at once; give a TTL such as 2h or 7d, or ${option} never for no expiry.`);
   }
-  const ms = parseDuration(text, `a TTL for ${option}`);
+  const ms = parseDuration(text, option);
   if (ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
     throw new UsageError(`${option} ${text} is out of range: a TTL is at least 1m and at most 365d (or ${option} never for no expiry).`);
   }
