@@ -3,8 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
+import { execFileSync } from 'node:child_process';
+import { PoolClient, PoolServer } from '@pgbranch/core';
+import { containersOf, dockerUnavailable, TEST_IMAGE } from './support/docker.js';
+import { query } from './support/pg.js';
+import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
 import { expectNothingLeft, runRunner } from './support/runner.js';
+import { requireAll } from './support/targets.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'kept-branch');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'kept-branch-report.json');
@@ -56,5 +61,41 @@ describe('keepOnFailure: a failed file’s branch becomes a named branch (real v
     expect(JSON.parse(cli(['ls', '--json', '--cache-dir', cacheDir]))).toEqual([]);
     expect(existsSync(path.join(cacheDir, 'named', name!))).toBe(false);
     expectNothingLeft(cacheDir);
+  });
+});
+
+describe('keepOnFailure with the docker driver: the kept container’s state becomes a named branch', () => {
+  const dockerCache = path.join(os.tmpdir(), 'pgbranch-test', 'kept-branch-docker');
+  const docker = { image: TEST_IMAGE, network: 'host' as const, storage: 'image' as const };
+  beforeAll(() => freshCacheDir(dockerCache));
+  afterAll(() => freshCacheDir(dockerCache));
+
+  it('keeps it past the run and reaping, with its rows, until rm (which also removes its image)', async (ctx) => {
+    const unavailable = dockerUnavailable();
+    if (unavailable && !requireAll()) ctx.skip();
+    expect(unavailable).toBeUndefined();
+    const server = await PoolServer.start({
+      engine: { cacheDir: dockerCache, driver: 'docker', docker },
+      recipes: { default: { name: 'relay', sql: [path.join(repoRoot, 'fixtures/recipes/relay-store')] } },
+      pool: { warm: 1 },
+    });
+    const client = await PoolClient.connect(server.address);
+    const lease = await client.acquire('default', '/somewhere/test/orders.spec.ts');
+    await query(lease.url, "create table kept_rows (v text); insert into kept_rows values ('from the failed test')");
+    const kept = await client.keep(lease.leaseId, '/somewhere/test/orders.spec.ts > refunds twice');
+    expect(kept.branch).toMatch(/^failed-orders-[0-9a-f]{6}$/);
+    await client.close();
+    await server.close();
+
+    cli(['gc', '--cache-dir', dockerCache]);
+    const listed = JSON.parse(cli(['ls', '--json', '--driver', 'docker', '--cache-dir', dockerCache], { PGBRANCH_DOCKER_IMAGE: TEST_IMAGE, PGBRANCH_DOCKER_NETWORK: 'host' })) as Listed[];
+    expect(listed.map((b) => b.name)).toEqual([kept.branch]);
+    const url = cli(['url', kept.branch, '--cache-dir', dockerCache]).trim();
+    expect(await query(url, 'select v from kept_rows')).toEqual([{ v: 'from the failed test' }]);
+    const hash = (JSON.parse(readFileSync(path.join(dockerCache, 'named', kept.branch, 'branch.json'), 'utf8')) as { snapshot: { hash: string } }).snapshot.hash;
+
+    cli(['rm', kept.branch, '--cache-dir', dockerCache]);
+    expect(containersOf(dockerCache)).toEqual([]);
+    expect(execFileSync('docker', ['images', '-q', '--filter', `label=org.pgbranch.hash=${hash}`], { encoding: 'utf8' }).trim()).toBe('');
   });
 });
