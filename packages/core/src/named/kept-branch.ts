@@ -19,9 +19,10 @@ export interface KeptBranchPlan {
  */
 export function planKeptBranch(reason: string, id: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): KeptBranchPlan {
   const file = reason.split(' > ')[0]!.trim();
-  const stem = path
-    .basename(file)
-    .replace(/(\.(test|spec))?\.[cm]?[jt]sx?$/i, '')
+  const base = path.basename(file);
+  const stem = (/^(.+?)\.(test|spec)\./i.exec(base)?.[1] ?? base.replace(/\.[^.]*$/, ''))
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // accents off: "Ü" → "u"
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
