@@ -4,12 +4,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { PoolClient, PoolServer } from '@pgbranch/core';
+import { createEngine, PoolClient, PoolServer, type ClonerName } from '@pgbranch/core';
 import { containersOf, dockerUnavailable, TEST_IMAGE } from './support/docker.js';
 import { query } from './support/pg.js';
-import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
+import { cli, freshCacheDir, mountsUnder, postgresProcessesUnder, repoRoot } from './support/processes.js';
 import { expectNothingLeft, runRunner } from './support/runner.js';
-import { requireAll } from './support/targets.js';
+import { clonerTarget, requireAll } from './support/targets.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'kept-branch');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'kept-branch-report.json');
@@ -98,4 +98,37 @@ describe('keepOnFailure with the docker driver: the kept container’s state bec
     expect(containersOf(dockerCache)).toEqual([]);
     expect(execFileSync('docker', ['images', '-q', '--filter', `label=org.pgbranch.hash=${hash}`], { encoding: 'utf8' }).trim()).toBe('');
   });
+});
+
+describe('adopting a branch into a named branch moves its data whatever the cloner', () => {
+  for (const cloner of ['copy', 'overlay', 'reflink', 'btrfs'] as ClonerName[]) {
+    const target = clonerTarget(cloner);
+    it(`${cloner}: same port, same rows, the engine branch gone, and a clean removal`, async (ctx) => {
+      if (target.unavailable && !requireAll()) ctx.skip();
+      expect(target.unavailable).toBeUndefined();
+      const dir = target.cacheDir('kept-adopt');
+      await freshCacheDir(dir);
+      const engine = await createEngine({ cacheDir: dir, cloner });
+      try {
+        const snap = await engine.snapshot({ name: 'relay', sql: [path.join(repoRoot, 'fixtures/recipes/relay-store')] });
+        const branch = await snap.branch();
+        await query(branch.url, 'create table kept_rows (v int); insert into kept_rows values (42)');
+        const engineDir = branch.dir!;
+        const port = branch.port;
+        const named = engine.named();
+        const info = await named.adopt('adopted', branch, { labels: { kept: 'test' } });
+        expect(info).toMatchObject({ name: 'adopted', port, state: 'running', labels: { kept: 'test' } });
+        expect(branch.isDestroyed).toBe(true);
+        expect(existsSync(engineDir)).toBe(false);
+        expect(await query(named.url(info), 'select v from kept_rows')).toEqual([{ v: 42 }]);
+        expect(postgresProcessesUnder(dir)).toHaveLength(1);
+        await named.remove('adopted');
+        expect(postgresProcessesUnder(dir)).toEqual([]);
+        expect(mountsUnder(dir)).toEqual([]);
+      } finally {
+        await engine.close();
+        await freshCacheDir(dir);
+      }
+    });
+  }
 });
