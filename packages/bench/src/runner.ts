@@ -20,11 +20,25 @@ export interface BenchOptions {
   image?: string;
 }
 
+/** `--scenario` named a scenario that does not exist; the message lists the ones that do. */
+export class UnknownScenarioError extends Error {
+  readonly code = 'PGBRANCH_BENCH_UNKNOWN_SCENARIO';
+  constructor(readonly unknown: string[]) {
+    super(`Unknown scenario ${unknown.map((id) => `"${id}"`).join(', ')}. Scenarios (pnpm bench --scenario ID):\n${scenarioList()}`);
+    this.name = 'UnknownScenarioError';
+  }
+}
+
+/** One line per scenario: its id and title. */
+export function scenarioList(): string {
+  return SCENARIOS.map((s) => `  ${s.id.padEnd(16)} ${s.title}`).join('\n');
+}
+
 /** Runs the scenarios one after the other and writes results.json, report.md and the charts; returns the run directory. */
 export async function runBench(options: BenchOptions): Promise<{ dir: string; run: BenchRun }> {
   const wanted = options.scenarios?.length ? SCENARIOS.filter((s) => options.scenarios!.includes(s.id)) : SCENARIOS;
   const unknown = (options.scenarios ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`Unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}.`);
+  if (unknown.length) throw new UnknownScenarioError(unknown);
   const startedAt = new Date().toISOString();
   const dir = path.join(options.resultsDir ?? path.join(options.root, 'bench/results'), startedAt.replace(/[:.]/g, '-'));
   await mkdir(dir, { recursive: true });

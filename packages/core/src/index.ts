@@ -20,5 +20,5 @@ export { envFor } from './server/lease-env.js';
 export type { RunnerOptions } from './server/runner-options.js';
 export { NamedBranches, BranchNotFoundError, type NamedBranchInfo, type NamedBranchState, type CreateNamedOptions } from './named/named-branches.js';
 export type { NamedBranchMeta } from './named/named-meta.js';
-export { parseDuration } from './named/named-meta.js';
+export { parseDuration, parseTtl } from './named/named-meta.js';
 export { Keeper, type KeeperOptions, type KeeperEvent } from './keeper/keeper.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { parseDuration, readNamedMeta } from '../named/named-meta.js';
+import { parseTtl, readNamedMeta } from '../named/named-meta.js';
 import { resolveOptions } from '../options.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 
@@ -59,7 +59,7 @@ export async function runCreate(cli: CliContext, args: CreateArgs): Promise<numb
   if (!args.name || (!args.from && args.sql.length === 0)) {
     throw new UsageError('Usage: pgbranch create NAME --from SNAPSHOT|BRANCH [--ttl 2h] [--label key=value…] [--suspended], or --sql PATH… instead of --from.');
   }
-  const ttlMs = args.ttl ? parseDuration(args.ttl) : undefined;
+  const ttlMs = args.ttl !== undefined ? parseTtl(args.ttl) : undefined; // checked before anything is made
   const labels = parseLabels(args.labels);
   return withNamed(cli, async (named, engine) => {
     const from = await resolveSource(named, engine, args);
@@ -75,7 +75,7 @@ async function resolveSource(named: NamedBranches, engine: Engine, args: CreateA
   if ((await named.list()).some((b) => b.name === source)) return source;
   const snap = await engine.storedSnapshot(source);
   if (snap) return snap;
-  const names = [...new Set((await engine.storedSnapshots()).filter((m) => m.kind === 'recipe').map((m) => m.name))];
+  const names = [...new Set((await engine.storedSnapshots()).filter((m) => m.kind === 'recipe').flatMap((m) => [m.name, ...(m.names ?? [])]))];
   throw new UsageError(
     `No branch or snapshot called "${source}" in ${engine.info().cacheDir}` +
       `${names.length ? ` (snapshots: ${names.join(', ')})` : ''}; build one with \`pgbranch snapshot ${source} --sql PATH\`.`,

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
 import { pruneSnapshotImages, reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
@@ -18,7 +17,6 @@ import { pruneLocalSnapshots } from '../snapshot/prune-snapshots.js';
 export async function runGc(options: { cacheDir?: string; json: boolean; keep?: number; maxAgeDays?: number }): Promise<number> {
   const resolved = resolveOptions({ cacheDir: options.cacheDir });
   const layout = new CacheLayout(resolved.cacheDir);
-  const usedBefore = usedBytes(layout.root);
   // Containers first: they are matched to owners through the owner records the local pass removes.
   const policy = { keep: options.keep ?? DEFAULT_PRUNE_POLICY.keep, maxAgeDays: options.maxAgeDays ?? DEFAULT_PRUNE_POLICY.maxAgeDays };
   const docker = await dockerReport(layout, resolved.docker.dockerHost, policy);
@@ -28,23 +26,25 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     servers: local.servers + (docker?.servers ?? 0),
     directories: [...local.directories, ...(docker?.directories ?? [])],
   };
-  const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], note: describeCause(err) }));
+  const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], snapshotBytes: 0, note: describeCause(err) }));
   const dockerSettings = docker ? await dockerNamedSettings(layout) : undefined;
   if (dockerSettings) {
     const collected = await dockerNamed(layout, dockerSettings).catch((err: unknown) => (cache.note = `docker branches not checked: ${describeCause(err)}`, []));
     cache.branches.push(...collected);
   }
   report.directories.push(...cache.snapshots);
-  const usedAfter = usedBytes(layout.root);
-  const freedBytes = usedBefore !== undefined && usedAfter !== undefined ? Math.max(0, usedBefore - usedAfter) : undefined;
+  // Only what this gc removed counts, measured before removing it (the filesystem's used space also moves
+  // with everything else running on it). Docker containers and images are not measured.
+  const removedBytes = (local.bytes ?? 0) + cache.snapshotBytes + cache.branches.reduce((sum, b) => sum + b.bytes, 0);
+  const removedAnything = report.directories.length > 0 || cache.branches.length > 0;
   if (options.json) {
-    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report, branches: cache.branches, freedBytes, note: cache.note }) + '\n');
+    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report, branches: cache.branches, removedBytes, note: cache.note }) + '\n');
   } else {
     process.stdout.write(
       `pgbranch gc ${layout.root}: stopped ${report.servers} servers, removed ${report.directories.length} directories, containers and images ` +
         `of ${report.sessions.length} dead sessions, ${cache.branches.length} named branches and ${cache.snapshots.length} old snapshots` +
         `${docker ? '' : ' (Docker not reachable: containers not checked)'}` +
-        `${freedBytes !== undefined ? `; ${(freedBytes / 1e6).toFixed(1)} MB freed` : ''}\n`,
+        `${removedAnything && removedBytes > 0 ? `; ${(removedBytes / 1e6).toFixed(1)} MB of files removed` : ''}\n`,
     );
     for (const b of cache.branches) process.stdout.write(`  removed branch ${b.name} (${b.reason})\n`);
     for (const item of report.directories) process.stdout.write(`  removed ${item}\n`);
@@ -57,30 +57,19 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
  * Named branches (expired, broken) and local snapshots beyond the policy. Snapshots are left alone while
  * another engine runs on this cache (its branches may be starting from them).
  */
-async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ branches: CollectedBranch[]; snapshots: string[]; note?: string }> {
-  if (!existsSync(layout.snapshots) && !existsSync(path.join(layout.root, 'named'))) return { branches: [], snapshots: [] };
+async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ branches: CollectedBranch[]; snapshots: string[]; snapshotBytes: number; note?: string }> {
+  if (!existsSync(layout.snapshots) && !existsSync(path.join(layout.root, 'named'))) return { branches: [], snapshots: [], snapshotBytes: 0 };
   const engine = await createEngine({ cacheDir: layout.root, driver: 'local', reap: false });
   try {
     const named = engine.named();
     const branches = await collectNamedBranches(named);
     const sessions = await listSessions(layout);
     const others = [...sessions].filter(([id, record]) => id !== engine.info().session && sessionAlive(record)).length;
-    if (others > 0) return { branches, snapshots: [], note: `snapshots not pruned: ${others} other engine(s) use this cache right now` };
-    const snapshots = await pruneLocalSnapshots(layout, await engine.storedSnapshots(), policy, await named.snapshotsInUse());
-    return { branches, snapshots };
+    if (others > 0) return { branches, snapshots: [], snapshotBytes: 0, note: `snapshots not pruned: ${others} other engine(s) use this cache right now` };
+    const pruned = await pruneLocalSnapshots(layout, await engine.storedSnapshots(), policy, await named.snapshotsInUse());
+    return { branches, snapshots: pruned.directories, snapshotBytes: pruned.bytes };
   } finally {
     await engine.close();
-  }
-}
-
-/** Bytes in use on the filesystem holding `dir` (after a sync: btrfs and XFS account lazily). */
-function usedBytes(dir: string): number | undefined {
-  try {
-    execFileSync('sync', ['-f', dir], { stdio: 'ignore' });
-    const fs = statfsSync(dir);
-    return (fs.blocks - fs.bfree) * fs.bsize;
-  } catch {
-    return undefined;
   }
 }
 

@@ -6,39 +6,15 @@ import { runGc } from './gc.js';
 import { runBench } from './bench.js';
 import { runBranchAction, runCreate, runList, runSnapshot, runUrl } from './branches.js';
 import { runServe } from './serve.js';
+import { commandHelp, packageVersion, USAGE } from './help.js';
 import { BranchNotFoundError } from '../named/named-branches.js';
-
-const USAGE = `pgbranch: copy-on-write PostgreSQL branches
-
-Usage:
-  pgbranch snapshot NAME --sql PATH…          build (or find) a snapshot of SQL files/directories
-  pgbranch create NAME --from SNAPSHOT|BRANCH a named branch, running; or --sql PATH… to snapshot and branch at once
-                  [--ttl 2h] [--label k=v…] [--suspended]
-  pgbranch ls                                 named branches: state (running, idle, suspended), port, last use, expiry
-  pgbranch url NAME                           the branch's connection URL (includes the password)
-  pgbranch reset NAME                         back to the branch's snapshot, same URL
-  pgbranch suspend NAME                       stop the server, keep the data
-  pgbranch resume NAME                        start it again on the same URL
-  pgbranch rm NAME                            stop and remove the branch
-  pgbranch serve [--idle-after 5m] [--suspend-after 15m] [--interval 1s]
-                                              keeper: suspends idle branches, removes expired ones, wakes on connect
-  pgbranch gc [--keep N] [--max-age-days D]   remove what dead processes left, expired/broken branches, and
-                                              snapshots (and Docker snapshot images) beyond the newest N (20) or older than D days (30)
-  pgbranch doctor                             what the engine would choose here, and what is missing
-  pgbranch bench [--full] [--scenario NAME]   run the benchmarks (inside a pgbranch checkout)
-
-Options:
-  --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
-  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
-  --json            machine-readable output
-  -h, --help        this help
-
-Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage, 3 no such branch.
-`;
 
 async function main(argv: string[]): Promise<number> {
   const first = argv.findIndex((a) => !a.startsWith('-'));
-  if (argv[first] === 'bench') return runBench(argv.slice(first + 1)); // its own options
+  if (argv[first] === 'bench') {
+    if (argv.includes('--help') || argv.includes('-h')) return print(commandHelp('bench')!);
+    return runBench(argv.slice(first + 1)); // its own options
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -57,12 +33,16 @@ async function main(argv: string[]): Promise<number> {
       'suspend-after': { type: 'string' },
       interval: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
     },
   });
   const [command, name, extra] = positionals;
+  if (values.version) return print(`pgbranch ${packageVersion()}\n`);
+  if (command === 'help') return name && !commandHelp(name) ? unknownCommand(name) : print(name ? commandHelp(name)! : USAGE);
+  if (values.help && command) return commandHelp(command) ? print(commandHelp(command)!) : unknownCommand(command);
   if (values.help || !command) {
     process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+    return values.help ? 0 : 2;
   }
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}".`);
   const common = { cacheDir: values['cache-dir'], json: values.json };
@@ -90,9 +70,18 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return runServe(cli, { idleAfter: values['idle-after'], suspendAfter: values['suspend-after'], interval: values.interval });
     default:
-      process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return unknownCommand(command);
   }
+}
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
+
+function unknownCommand(command: string): number {
+  process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
 }
 
 // `pgbranch gc | head` closes the pipe early; that is not an error.

@@ -13,9 +13,9 @@ export interface ServeArgs {
  * ones, wakes suspended ones when a client connects. Prints one line per action.
  */
 export async function runServe(cli: CliContext, args: ServeArgs): Promise<number> {
-  const idleAfterMs = parseDuration(args.idleAfter ?? '5m');
-  const suspendAfterMs = parseDuration(args.suspendAfter ?? '15m');
-  const intervalMs = parseDuration(args.interval ?? '1s');
+  const idleAfterMs = parseDuration(args.idleAfter ?? '5m', '--idle-after');
+  const suspendAfterMs = parseDuration(args.suspendAfter ?? '15m', '--suspend-after');
+  const intervalMs = parseDuration(args.interval ?? '1s', '--interval');
   return withNamed(cli, async (_named, engine) => {
     const keeper = new Keeper(engine, {
       idleAfterMs,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
@@ -9,7 +10,8 @@ import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { resolveRunAs } from '../system/run-as.js';
 import { withLock } from '../snapshot/lock.js';
-import { baseHash, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
+import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
+import { addSnapshotName, assertName, snapshotNames } from '../snapshot/snapshot-names.js';
 import type { BuildJob, Driver } from '../drivers/driver.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
@@ -122,11 +124,14 @@ export class Engine implements AsyncDisposable {
 
   /**
    * Returns the snapshot of a recipe, seeding it only if no complete snapshot with the same content
-   * hash is cached. Concurrent calls (in this process or others) seed it once.
+   * hash is cached. Concurrent calls (in this process or others) seed it once. The cache entry is shared by
+   * hash; the returned snapshot carries the recipe's name, which is recorded so the cache finds it by that name too.
    */
   async snapshot(recipe: SnapshotRequest): Promise<Snapshot> {
     this.assertOpen();
     if (!recipe?.name) throw new UsageError('engine.snapshot() needs a recipe with a name, e.g. { name: "app", sql: ["db/schema.sql"] }.');
+    assertName('Snapshot', recipe.name);
+    noticeInitHashing(recipe);
     const parent = recipe.parent ?? (await this.base());
     const files = await resolveSqlFiles(recipe);
     const baseDir = recipe.baseDir ?? process.cwd();
@@ -136,9 +141,12 @@ export class Engine implements AsyncDisposable {
       files,
       hashInputs: recipe.hashInputs ?? [],
       baseDir,
-      hasInit: Boolean(recipe.init),
+      initSource: recipe.init ? initSource(recipe.init) : undefined,
     });
-    return this.obtain({ name: recipe.name, hash, kind: 'recipe', from: parent.meta, files, init: recipe.init });
+    const snap = (await this.obtain({ name: recipe.name, hash, kind: 'recipe', from: parent.meta, files, init: recipe.init })).as(recipe.name);
+    const dir = this.ctx.layout.snapshot(snap.hash);
+    if (snap.meta.name !== recipe.name && existsSync(dir)) await addSnapshotName(dir, recipe.name);
+    return snap;
   }
 
   /**
@@ -171,16 +179,20 @@ export class Engine implements AsyncDisposable {
     const all = await this.storedSnapshots();
     const byHash = all.filter((m) => m.hash.startsWith(nameOrHash));
     if (byHash.length > 1) throw new UsageError(`"${nameOrHash}" matches ${byHash.length} snapshots; give more of the hash.`);
-    const meta = byHash[0] ?? all.filter((m) => m.name === nameOrHash && m.kind !== 'base').sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-    return meta ? new Snapshot(this.ctx, meta, true) : undefined;
+    if (byHash[0]) return new Snapshot(this.ctx, byHash[0], true);
+    const named = all.filter((m) => (m.name === nameOrHash || m.names?.includes(nameOrHash)) && m.kind !== 'base');
+    const meta = named.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    return meta ? new Snapshot(this.ctx, meta, true, nameOrHash) : undefined;
   }
 
-  /** Every complete snapshot in the cache (local driver), newest first. */
+  /** Every complete snapshot in the cache (local driver), newest first, with the other names it was asked for. */
   async storedSnapshots(): Promise<SnapshotMeta[]> {
     const metas: SnapshotMeta[] = [];
     for (const name of await readdir(this.ctx.layout.snapshots).catch(() => [] as string[])) {
       const meta = name.startsWith('.') ? undefined : await this.ctx.driver.findSnapshot(name);
-      if (meta) metas.push(meta);
+      if (!meta) continue;
+      const names = await snapshotNames(this.ctx.layout.snapshot(meta.hash));
+      metas.push(names.length ? { ...meta, names } : meta);
     }
     return metas.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }

@@ -5,6 +5,7 @@ import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
 import { commandLine, isAlive, waitForExit } from '../system/proc.js';
 import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
+import { diskUsage } from './disk-usage.js';
 import type { CacheLayout } from './layout.js';
 import { closeSession, listSessions, sessionAlive } from './session.js';
 
@@ -17,6 +18,8 @@ export interface ReapReport {
   sessions: string[];
   servers: number;
   directories: string[];
+  /** Bytes allocated to the removed directories, measured before removing them (see diskUsage). */
+  bytes?: number;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface ReapReport {
  * branch directories, snapshot builds and snapshots of branches. Live owners are never touched.
  */
 export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
-  const report: ReapReport = { sessions: [], servers: 0, directories: [] };
+  const report: ReapReport = { sessions: [], servers: 0, directories: [], bytes: 0 };
   const sessions = await listSessions(layout);
   const dead = (id: string): boolean => !sessionAlive(sessions.get(id));
 
@@ -34,6 +37,7 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
     for (const branchId of await readdir(sessionDir).catch(() => [] as string[])) {
       const dir = layout.branch(id, branchId);
       report.servers += await stopServerIn(path.join(dir, 'data'));
+      report.bytes! += await diskUsage(dir);
       await removeDir(dir);
       await removeDir(path.join(os.tmpdir(), `pgbranch-${id}-${branchId}`));
       report.directories.push(dir);
@@ -46,11 +50,13 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
     const build = /^\.build-(.+)-([0-9a-f]{8})$/.exec(name);
     if (build && dead(build[2]!)) {
       report.servers += await stopServerIn(path.join(dir, 'data'));
+      report.bytes! += await diskUsage(dir);
       await removeDir(dir);
       report.directories.push(dir);
     } else if (!build) {
       const meta = await readCompleteMeta(dir);
       if (meta?.ephemeralOwner && dead(meta.ephemeralOwner)) {
+        report.bytes! += await diskUsage(dir);
         await removeDir(dir);
         report.directories.push(dir);
       }
@@ -62,6 +68,7 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
     const dir = path.join(layout.root, name);
     const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0);
     if (age > SCRATCH_GRACE_MS) {
+      report.bytes! += await diskUsage(dir);
       await removeDir(dir);
       report.directories.push(dir);
     }

@@ -11,7 +11,7 @@ import { LABEL } from '../drivers/docker/labels.js';
 import { freePort } from '../drivers/local/ports.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import type { NamedBranchMeta } from './named-meta.js';
-import type { LiveServer, NamedRuntime } from './runtime.js';
+import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 
 /**
  * Named branches as containers: with image storage the data lives in the container's writable layer (suspend
@@ -81,6 +81,20 @@ export class DockerNamedRuntime implements NamedRuntime {
   async freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
     if (this.bind) return this.bind.snapshotFrom({ ...job, kind: 'branch' }, this.dataDir(meta));
     return this.driver.commit(this.docker.getContainer(meta.containerId!), { ...job, kind: 'branch', files: [] });
+  }
+
+  /**
+   * A container's labels cannot change, and the branch's container is labelled with its engine session (whose
+   * reaper would remove it): its stopped state is frozen into a snapshot of this named branch's own instead.
+   */
+  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
+    const job = { name: `${parent.name} (kept as ${meta.name})`, hash: `${parent.hash.slice(0, 12)}-${meta.name}`, kind: 'branch' as const, from: parent };
+    const frozen = this.bind
+      ? await this.bind.snapshotFrom(job, path.join(source.dir!, 'data'))
+      : await this.driver.commit(this.docker.getContainer(source.containerId!), { ...job, files: [] });
+    meta.ownSnapshot = true;
+    await this.prepare(meta, frozen);
+    return frozen;
   }
 
   probeConnection(meta: NamedBranchMeta): ClientConfig {

@@ -1,9 +1,9 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientConfig } from 'pg';
 import { existsSync } from 'node:fs';
 import { mountOverlay, overlayLayers } from '../cloners/overlay-cloner.js';
-import { mountsUnder } from '../system/mounts.js';
+import { mountsUnder, unmount } from '../system/mounts.js';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
 import { startServer } from '../drivers/local/local-server.js';
@@ -15,7 +15,7 @@ import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { processStartTime } from '../system/proc.js';
 import { giveTo } from '../system/run-as.js';
 import type { NamedBranchMeta } from './named-meta.js';
-import type { LiveServer, NamedRuntime } from './runtime.js';
+import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 import { liveServer, stopServerProcess } from './server-process.js';
 
 /** Named branches as postgres processes on copy-on-write clones in the branch directory. */
@@ -81,6 +81,20 @@ export class LocalNamedRuntime implements NamedRuntime {
 
   freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
     return buildSnapshot(this.ctx, { ...job, kind: 'branch', files: [] }, this.dataDir(meta));
+  }
+
+  /**
+   * Renames the branch's data directory (and an overlay clone's layers, unmounted first; start() mounts them
+   * again) into the named branch's directory: same filesystem, so nothing is copied whatever the cloner.
+   */
+  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
+    if (!source.dir) throw new CloneError(`Branch "${meta.name}": the branch to keep has no directory on this host.`);
+    const from = path.join(source.dir, 'data');
+    for (const mountPoint of mountsUnder(from)) await unmount(mountPoint);
+    const layers = path.dirname(overlayLayers(from).upper);
+    if (existsSync(layers)) await rename(layers, path.dirname(overlayLayers(this.dataDir(meta)).upper));
+    await rename(from, this.dataDir(meta));
+    return parent;
   }
 
   probeConnection(meta: NamedBranchMeta): ClientConfig {

@@ -12,6 +12,7 @@ import { logger } from '../log.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { withLock } from '../snapshot/lock.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Branch } from '../branch/branch.js';
 import { isAlive, processStartTime } from '../system/proc.js';
 import { clientConnections } from './activity.js';
 import { readKeeper } from '../keeper/keeper-record.js';
@@ -103,25 +104,11 @@ export class NamedBranches {
       const dir = this.dir(name);
       await removeDir(dir); // a half-made directory without a record
       await mkdir(dir, { recursive: true, mode: 0o755 });
-      const now = new Date().toISOString();
-      const meta: NamedBranchMeta = {
-        version: 1,
-        name,
-        snapshot: { hash: '', name: '' },
-        createdAt: now,
-        lastUsedAt: now,
-        expiresAt: options.ttlMs ? new Date(Date.now() + options.ttlMs).toISOString() : undefined,
-        labels: options.labels ?? {},
-        port: 0,
-        driver: this.ctx.driver.name,
-        ...(this.ctx.driver instanceof DockerDriver ? { docker: dockerSettings(this.ctx.driver) } : {}),
-        state: 'creating',
-        creator: { pid: process.pid, startTime: processStartTime(process.pid) },
-      };
+      const meta = this.newMeta(name, options);
       await writeNamedMeta(dir, meta);
       try {
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
-        meta.snapshot = { hash: parent.hash, name: parent.name };
+        meta.snapshot = { hash: parent.hash, name: typeof from === 'string' ? parent.name : from.name };
         if (typeof from === 'string') meta.fromBranch = from;
         await this.runtime.prepare(meta, parent);
         if (options.start === false) {
@@ -138,6 +125,44 @@ export class NamedBranches {
         await this.removeAll(meta).catch(() => undefined);
         if (meta.fromBranch) await this.dropFrozenSnapshot(meta.snapshot.hash).catch(() => undefined);
         throw err;
+      }
+      return (await this.info(name, false))!;
+    });
+  }
+
+  /**
+   * Turns an engine branch (a leased test branch that failed) into the named branch `name`, with its data as it
+   * is and on the same port: the server is stopped cleanly, the data moved into `<cache>/named/<name>/` (or, where
+   * that cannot be done, frozen and cloned), and the server started as a named branch. The engine branch is
+   * destroyed afterwards; on failure nothing of the named branch is left.
+   */
+  async adopt(name: string, branch: Branch, options: Omit<CreateNamedOptions, 'start'> = {}): Promise<NamedBranchInfo> {
+    assertBranchName(name);
+    await mkdir(this.root, { recursive: true, mode: 0o755 });
+    return this.locked(name, async () => {
+      const existing = await this.info(name);
+      if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
+      const dir = this.dir(name);
+      await removeDir(dir);
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const meta = this.newMeta(name, options);
+      meta.snapshot = { hash: branch.parent.hash, name: branch.parent.name };
+      meta.port = branch.port;
+      await writeNamedMeta(dir, meta);
+      try {
+        await branch.suspend(); // a clean shutdown: the data is consistent wherever it goes
+        const parent = await this.runtime.adopt(meta, { dir: branch.dir, containerId: branch.containerId }, branch.parent.meta);
+        meta.snapshot = { hash: parent.hash, name: parent.name };
+        await this.startInto(meta, parent, 'kept');
+        meta.state = 'running';
+        delete meta.creator;
+        await writeNamedMeta(dir, meta);
+      } catch (err) {
+        await this.removeAll(meta).catch(() => undefined);
+        if (meta.ownSnapshot) await this.dropFrozenSnapshot(meta.snapshot.hash).catch(() => undefined);
+        throw err;
+      } finally {
+        await branch.destroy();
       }
       return (await this.info(name, false))!;
     });
@@ -248,7 +273,7 @@ export class NamedBranches {
       if (meta) await writeNamedMeta(this.dir(name), { ...meta, state: 'removing' });
       if (meta) await this.removeAll(meta);
       else await removeDir(this.dir(name));
-      if (meta?.fromBranch) await this.dropFrozenSnapshot(meta.snapshot.hash);
+      if (meta?.fromBranch || meta?.ownSnapshot) await this.dropFrozenSnapshot(meta.snapshot.hash);
     });
   }
 
@@ -302,6 +327,25 @@ export class NamedBranches {
     const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
     const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
     return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid || undefined };
+  }
+
+  /** The record of a branch being created (state `creating`, owned by this process until it is complete). */
+  private newMeta(name: string, options: CreateNamedOptions): NamedBranchMeta {
+    const now = new Date().toISOString();
+    return {
+      version: 1,
+      name,
+      snapshot: { hash: '', name: '' },
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: options.ttlMs ? new Date(Date.now() + options.ttlMs).toISOString() : undefined,
+      labels: options.labels ?? {},
+      port: 0,
+      driver: this.ctx.driver.name,
+      ...(this.ctx.driver instanceof DockerDriver ? { docker: dockerSettings(this.ctx.driver) } : {}),
+      state: 'creating',
+      creator: { pid: process.pid, startTime: processStartTime(process.pid) },
+    };
   }
 
   private assertDriver(name: string, driver: NamedBranchMeta['driver']): void {

@@ -1,8 +1,11 @@
+import { diskUsage } from '../engine/disk-usage.js';
 import type { NamedBranches } from './named-branches.js';
 
 export interface CollectedBranch {
   name: string;
   reason: 'expired' | 'broken';
+  /** Bytes its directory held (a Docker branch's container layer is not counted). */
+  bytes: number;
 }
 
 /** Removes named branches whose TTL has passed and those whose creation was interrupted. */
@@ -11,8 +14,9 @@ export async function collectNamedBranches(named: NamedBranches): Promise<Collec
   for (const branch of await named.list()) {
     const reason = branch.state === 'broken' ? 'broken' : branch.expired && branch.state !== 'creating' ? 'expired' : undefined;
     if (!reason) continue;
+    const bytes = await diskUsage(named.dir(branch.name));
     await named.remove(branch.name);
-    removed.push({ name: branch.name, reason });
+    removed.push({ name: branch.name, reason, bytes });
   }
   return removed;
 }

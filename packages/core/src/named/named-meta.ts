@@ -1,6 +1,7 @@
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { assertName, NAME_PATTERN } from '../snapshot/snapshot-names.js';
 
 /** What is persisted about a named branch, in `<cache>/named/<name>/branch.json`. */
 export interface NamedBranchMeta {
@@ -10,6 +11,8 @@ export interface NamedBranchMeta {
   snapshot: { hash: string; name: string };
   /** Set when the branch was made from another named branch. */
   fromBranch?: string;
+  /** The snapshot was frozen for this branch alone (a kept Docker branch): removed with the branch. */
+  ownSnapshot?: boolean;
   createdAt: string;
   /** Last time a client was seen connected (or the branch was created, resumed or reset). */
   lastUsedAt: string;
@@ -37,20 +40,50 @@ export interface NamedBranchMeta {
   creator?: { pid: number; startTime?: string };
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+const NAME = NAME_PATTERN;
 
 export function assertBranchName(name: string): void {
-  if (!NAME.test(name)) {
-    throw new UsageError(`Branch name "${name}" is not valid: use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
-  }
+  assertName('Branch', name);
 }
 
-/** "90s", "30m", "2h", "7d" (or plain milliseconds) → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a duration: use e.g. 90s, 30m, 2h or 7d.`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Math.round(Number(m[1]) * unit);
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * "1500ms", "90s", "30m", "2h", "7d" → milliseconds. The unit is required: a bare number is refused (it used to
+ * mean milliseconds, so `--ttl 5` made a branch born expired).
+ */
+export function parseDuration(text: string, option?: string): number {
+  const given = `${option ? `${option} ` : ''}"${text}"`;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) {
+    const n = text.trim();
+    const hint = /^\d+(\.\d+)?$/.test(n) ? ` (a number needs a unit: ${n}s, ${n}m, ${n}h or ${n}d)` : '';
+    throw new UsageError(`${given} is not a duration${hint}: use a number with a unit (ms, s, m, h, d), e.g. 90s, 30m, 2h or 7d.`);
+  }
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${given} is too long a duration: use e.g. 30d.`);
+  return ms;
+}
+
+/** Shortest TTL: anything shorter would expire before anyone could use the branch. */
+export const MIN_TTL_MS = 60_000;
+/** Longest TTL (a year); `never` is the explicit way to say "no expiry". */
+export const MAX_TTL_MS = 365 * 86_400_000;
+
+/**
+ * A named branch's TTL: a duration between 1 minute and 365 days ("30m", "2h", "7d"), or "never" (no expiry,
+ * returned as undefined). `0` and bare numbers are refused rather than guessed at.
+ */
+export function parseTtl(text: string, option = '--ttl'): number | undefined {
+  if (text.trim().toLowerCase() === 'never') return undefined;
+  if (/^0+(\.0*)?\s*(ms|s|m|h|d)?$/.test(text.trim())) {
+    throw new UsageError(`${option} ${text}: a branch cannot expire at once; give a TTL such as 2h or 7d, or ${option} never for no expiry.`);
+  }
+  const ms = parseDuration(text, option);
+  if (ms < MIN_TTL_MS || ms > MAX_TTL_MS) {
+    throw new UsageError(`${option} ${text} is out of range: a TTL is at least 1m and at most 365d (or ${option} never for no expiry).`);
+  }
+  return ms;
 }
 
 export function metaFile(dir: string): string {

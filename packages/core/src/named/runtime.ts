@@ -3,6 +3,14 @@ import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import type { BuildJob } from '../drivers/driver.js';
 import type { NamedBranchMeta } from './named-meta.js';
 
+/** An engine branch whose server is stopped, to be turned into a named branch. */
+export interface AdoptSource {
+  /** The branch's directory on this host (local driver: `data/` and its clone's layers are inside). */
+  dir?: string;
+  /** The branch's container (docker driver). */
+  containerId?: string;
+}
+
 /** A named branch's server as it runs right now. */
 export interface LiveServer {
   pid?: number;
@@ -29,6 +37,12 @@ export interface NamedRuntime {
   removeOutside(meta: NamedBranchMeta): Promise<void>;
   /** Stores the stopped branch's data as a snapshot (to branch a branch). */
   freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta>;
+  /**
+   * Takes over the data of an engine branch whose server is stopped, and returns the snapshot the named branch
+   * starts from: `parent` when the data could be moved into place as it is (local driver: a rename, no copy), else
+   * a snapshot frozen from the branch for this named branch alone (marked `ownSnapshot`, removed with it).
+   */
+  adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta>;
   /** How to reach the server for the activity probe. */
   probeConnection(meta: NamedBranchMeta): ClientConfig;
 }

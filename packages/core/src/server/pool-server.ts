@@ -9,6 +9,7 @@ import type { EngineOptions } from '../options.js';
 import type { Lease } from '../pool/lease.js';
 import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { planKeptBranch } from '../named/kept-branch.js';
 import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse } from './protocol.js';
 
 const log = logger('server');
@@ -23,7 +24,7 @@ export interface PoolServerOptions {
   listen?: 'unix' | 'tcp';
 }
 
-/** A branch kept running after a failure, for a person to inspect. */
+/** A branch kept running after a failure, for a person to inspect: a named branch (`branch` is its name). */
 export interface KeptBranch {
   reason: string;
   branch: string;
@@ -32,6 +33,12 @@ export interface KeptBranch {
   socketDir?: string;
   /** URL without the password (the password is in the cache directory's `secret` file). */
   redactedUrl: string;
+  /** When `pgbranch gc` (or the keeper) removes it; absent with `PGBRANCH_KEPT_TTL=never`. */
+  expiresAt?: string;
+  /** The cache directory holding the named branch (for `pgbranch … --cache-dir`). */
+  cacheDir?: string;
+  /** How long turning the branch into a named branch took. */
+  keptMs?: number;
 }
 
 interface Held {
@@ -214,19 +221,31 @@ export class PoolServer implements AsyncDisposable {
     if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
   }
 
-  private keep(leaseId: string, reason: string): KeptBranch {
+  /**
+   * Turns a failed file's branch into a named branch (`failed-<file>-<id>`, labels `kept` and `file`, a 24 h TTL):
+   * it then outlives this run and any session reaping, shows in `pgbranch ls`, and `pgbranch rm` removes it.
+   */
+  private async keep(leaseId: string, reason: string): Promise<KeptBranch> {
     const { lease, key, connection } = this.heldLease(leaseId);
     this.held.delete(leaseId);
     connection.leases.delete(leaseId);
     const branch: Branch = this.pools.get(key)!.detach(lease);
-    branch.keep();
-    const c = branch.connectionOptions();
+    const named = this.engine.named();
+    const plan = planKeptBranch(reason, branch.id);
+    const { user, database } = branch.connectionOptions();
+    const t0 = performance.now();
+    const info = await named.adopt(plan.name, branch, { labels: plan.labels, ttlMs: plan.ttlMs });
+    log('kept %s as %s in %d ms', branch.name, info.name, Math.round(performance.now() - t0));
+    const socketDir = this.engine.info().driver === 'local' ? named.socketDir(info.name) : undefined;
     const kept: KeptBranch = {
       reason,
-      branch: branch.name,
-      port: c.port,
-      socketDir: branch.socketDir,
-      redactedUrl: `postgresql://${c.user}@${c.host}:${c.port}/${c.database}`,
+      branch: info.name,
+      port: info.port,
+      socketDir,
+      redactedUrl: `postgresql://${user}@127.0.0.1:${info.port}/${database}`,
+      expiresAt: info.expiresAt,
+      cacheDir: this.engine.info().cacheDir,
+      keptMs: performance.now() - t0,
     };
     this.kept.push(kept);
     return kept;

@@ -1,4 +1,6 @@
-import type { PoolServer } from './pool-server.js';
+import path from 'node:path';
+import { defaultCacheDir } from '../options.js';
+import type { KeptBranch, PoolServer } from './pool-server.js';
 
 /**
  * What a test runner prints when its run ends: one summary line, and a line per kept branch
@@ -16,11 +18,19 @@ export function runSummary(server: PoolServer, key = 'default'): { summary: stri
         `(${snapshot.hash.slice(0, 12)}), cloner ${server.engine.info().cloner}`
     );
   }
-  const kept = server.kept.map(
-    (k) =>
-      `pgbranch: kept branch ${k.branch} (${k.reason}): ${k.redactedUrl} — password in the cache directory's "secret" file` +
-      (k.socketDir ? `, or psql -h ${k.socketDir} -p ${k.port} -U postgres` : '') +
-      '. Remove with: pgbranch gc',
+  return { summary, kept: server.kept.map(keptLine) };
+}
+
+/**
+ * A kept branch is a named branch: its line gives its name, its URL without the password, and the commands that
+ * reach and remove it (with `--cache-dir` unless the CLI would find the cache directory from here by itself).
+ */
+export function keptLine(k: KeptBranch): string {
+  const cacheFlag = k.cacheDir && path.resolve(k.cacheDir) !== defaultCacheDir() ? ` --cache-dir ${k.cacheDir}` : '';
+  const expiry = k.expiresAt ? `; \`pgbranch gc\` removes it after it expires (${k.expiresAt})` : '';
+  return (
+    `pgbranch: kept branch ${k.branch} (${k.reason}): ${k.redactedUrl} — \`pgbranch url ${k.branch}${cacheFlag}\` prints the URL with its password` +
+    (k.socketDir ? `, or psql -h ${k.socketDir} -p ${k.port} -U postgres` : '') +
+    `; \`pgbranch rm ${k.branch}${cacheFlag}\` removes it${expiry}.`
   );
-  return { summary, kept };
 }

@@ -1,4 +1,5 @@
 import { removeDir } from '../cloners/remove-dir.js';
+import { diskUsage } from '../engine/disk-usage.js';
 import type { CacheLayout } from '../engine/layout.js';
 import { imagesToPrune, type PrunePolicy } from '../drivers/docker/prune-policy.js';
 import type { SnapshotMeta } from './snapshot-meta.js';
@@ -6,15 +7,21 @@ import type { SnapshotMeta } from './snapshot-meta.js';
 /**
  * Removes local snapshots beyond the newest `policy.keep` or older than `policy.maxAgeDays` (the same policy
  * as Docker snapshot images), except those in `keep` (parents of named branches). A removed snapshot is only
- * a cache miss: the next run seeds it again. Returns the removed directories.
+ * a cache miss: the next run seeds it again. Returns the removed directories and the bytes they held.
  */
-export async function pruneLocalSnapshots(layout: CacheLayout, snapshots: SnapshotMeta[], policy: PrunePolicy, keep: Set<string>): Promise<string[]> {
+export async function pruneLocalSnapshots(
+  layout: CacheLayout,
+  snapshots: SnapshotMeta[],
+  policy: PrunePolicy,
+  keep: Set<string>,
+): Promise<{ directories: string[]; bytes: number }> {
   const candidates = snapshots.filter((m) => !keep.has(m.hash) && !m.ephemeralOwner);
   const prune = imagesToPrune(candidates.map((m) => ({ id: m.hash, created: Date.parse(m.createdAt) / 1000 })), policy);
-  const removed: string[] = [];
+  const removed = { directories: [] as string[], bytes: 0 };
   for (const { id } of prune) {
+    removed.bytes += await diskUsage(layout.snapshot(id));
     await removeDir(layout.snapshot(id));
-    removed.push(layout.snapshot(id));
+    removed.directories.push(layout.snapshot(id));
   }
   return removed;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recipeHash, resolveSqlFiles } from './recipe.js';
+import { initSource, noticeInitHashing, recipeHash, resolveSqlFiles } from './recipe.js';
 
 async function recipeDir(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pgbranch-recipe-'));
@@ -13,7 +13,7 @@ async function recipeDir(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-const base = { parentHash: 'p', settings: {}, hashInputs: [] as string[], hasInit: false };
+const base = { parentHash: 'p', settings: {}, hashInputs: [] as string[] };
 
 describe('recipes', () => {
   it('runs directory files in lexical order, recursing, .sql only', async () => {
@@ -35,7 +35,7 @@ describe('recipes', () => {
     expect(await h({ files: [...files].reverse() })).not.toBe(reference);
     expect(await h({ parentHash: 'q' })).not.toBe(reference);
     expect(await h({ settings: { TimeZone: 'UTC' } })).not.toBe(reference);
-    expect(await h({ hasInit: true })).not.toBe(reference);
+    expect(await h({ initSource: initSource(async () => undefined) })).not.toBe(reference);
     const withInput = await h({ hashInputs: ['in'] });
     expect(withInput).not.toBe(reference);
     await writeFile(path.join(dir, 'in/x.txt'), '2');
@@ -49,5 +49,30 @@ describe('recipes', () => {
     const two = await recipeDir({ 'a.sql': 'select 1;' });
     const hash = async (dir: string) => recipeHash({ ...base, baseDir: dir, files: await resolveSqlFiles({ name: 'r', sql: ['a.sql'], baseDir: dir }) });
     expect(await hash(one)).toBe(await hash(two));
+  });
+
+  it('hashes init by its own source: another body, another hash; the same source, the same hash', async () => {
+    const dir = await recipeDir({ 'a.sql': 'select 1;' });
+    const files = await resolveSqlFiles({ name: 'r', sql: ['a.sql'], baseDir: dir });
+    const h = (init?: (url: string) => Promise<void>) => recipeHash({ ...base, files, baseDir: dir, initSource: init && initSource(init) });
+    const makeInit = () => async (url: string) => void (await fetch(url));
+    const one = async (url: string) => void (await fetch(url));
+    const other = async (url: string) => void (await fetch(`${url}?v=2`));
+    expect(await h(one)).not.toBe(await h(other));
+    expect(await h(makeInit())).toBe(await h(makeInit())); // two function objects, one source
+    expect(await h(one)).not.toBe(await h(undefined));
+  });
+
+  it('says once per process that init is hashed by its source, unless hashInputs are given', () => {
+    const lines: string[] = [];
+    const init = async () => undefined;
+    noticeInitHashing({ name: 'r', init, hashInputs: [] }, (l) => lines.push(l));
+    noticeInitHashing({ name: 'r' }, (l) => lines.push(l));
+    expect(lines).toEqual([]);
+    noticeInitHashing({ name: 'app', init }, (l) => lines.push(l));
+    noticeInitHashing({ name: 'app', init }, (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^pgbranch: snapshot "app": only the source of its init function is hashed.*hashInputs/);
+    expect(lines[0]!.trimEnd().split('\n')).toHaveLength(1);
   });
 });

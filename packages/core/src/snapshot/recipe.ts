@@ -59,7 +59,7 @@ async function sqlFilesIn(dir: string): Promise<string[]> {
 /**
  * The content hash that names a snapshot: parent (which covers binaries and initdb settings),
  * data-affecting settings, the SQL files' names, contents and order, hashInputs contents, and
- * whether an init function runs.
+ * the init function's own source (see initSource).
  */
 export async function recipeHash(parts: {
   parentHash: string;
@@ -67,17 +67,43 @@ export async function recipeHash(parts: {
   files: RecipeFile[];
   hashInputs: string[];
   baseDir: string;
-  hasInit: boolean;
+  /** `initSource(recipe.init)`, or undefined without init. */
+  initSource?: string;
 }): Promise<string> {
   const h = createHash('sha256');
-  // format 2: snapshots end with VACUUM (FREEZE, ANALYZE) (see apply-recipe.ts)
-  h.update(JSON.stringify({ format: 2, parent: parts.parentHash, settings: sorted(parts.settings), init: parts.hasInit }));
+  // format 2: snapshots end with VACUUM (FREEZE, ANALYZE) (see apply-recipe.ts). Without init, `init: false`
+  // keeps the hashes recipes had before init's source was hashed.
+  h.update(JSON.stringify({ format: 2, parent: parts.parentHash, settings: sorted(parts.settings), init: parts.initSource ?? false }));
   for (const f of parts.files) h.update(`\nsql:${path.basename(f.path)}:`).update(await readFile(f.path));
   for (const input of parts.hashInputs) {
     const full = path.resolve(parts.baseDir, input);
     await hashTree(h, full, input);
   }
   return h.digest('hex').slice(0, 24);
+}
+
+/**
+ * What of `init` goes into the hash: its own source text (`Function.prototype.toString()`), so editing its body
+ * reseeds. Not what it calls or reads: a migrations directory, a schema file or an imported helper must be
+ * listed in `hashInputs`. (A bound function's text is the same for all of them; pass the function itself.)
+ */
+export function initSource(init: NonNullable<SnapshotRecipe['init']>): string {
+  return Function.prototype.toString.call(init);
+}
+
+let initNoticeShown = false;
+
+/**
+ * Once per process, on stderr: a recipe with `init` and no `hashInputs` is cached by init's own source only.
+ * Giving `hashInputs` (even `[]` when init reads no files) says the inputs were thought of and silences it.
+ */
+export function noticeInitHashing(recipe: Pick<SnapshotRecipe, 'name' | 'init' | 'hashInputs'>, write = (line: string) => void process.stderr.write(line)): void {
+  if (!recipe.init || recipe.hashInputs !== undefined || initNoticeShown) return;
+  initNoticeShown = true;
+  write(
+    `pgbranch: snapshot "${recipe.name}": only the source of its init function is hashed, not the files it reads; ` +
+      'list them (e.g. your migrations directory) in hashInputs so that changing them reseeds the snapshot (hashInputs: [] if there are none).\n',
+  );
 }
 
 /** Hash of the base cluster: binaries' identity, initdb arguments and data-affecting settings. */

@@ -14,6 +14,8 @@ export interface SnapshotMeta {
   files: string[];
   /** Session that owns a snapshot taken of a branch; such snapshots go away with their owner. */
   ephemeralOwner?: string;
+  /** Other names the same recipe was asked for under (read from `names/`, not stored in meta.json). */
+  names?: string[];
 }
 
 export const COMPLETE_MARKER = 'COMPLETE';

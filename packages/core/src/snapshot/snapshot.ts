@@ -3,7 +3,10 @@ import { Branch, type BranchOptions } from '../branch/branch.js';
 import type { EngineContext } from '../engine/context.js';
 import type { SnapshotMeta } from './snapshot-meta.js';
 
-/** An immutable, checkpointed Postgres state in the cache, named by the content hash of its recipe. */
+/**
+ * An immutable, checkpointed Postgres state in the cache, identified by the content hash of its recipe. The cache
+ * entry is shared by every recipe with that hash; `name` is the name this snapshot was asked for.
+ */
 export class Snapshot {
   /** @internal */
   constructor(
@@ -11,10 +14,17 @@ export class Snapshot {
     readonly meta: SnapshotMeta,
     /** True when this snapshot was found in the cache instead of being seeded now. */
     readonly reused: boolean,
+    private readonly requestedName?: string,
   ) {}
 
+  /** The name it was asked for (a recipe's `name`), even when the cache entry was built under another one. */
   get name(): string {
-    return this.meta.name;
+    return this.requestedName ?? this.meta.name;
+  }
+
+  /** @internal The same snapshot, asked for under another name. */
+  as(name: string): Snapshot {
+    return name === this.name ? this : new Snapshot(this.ctx, this.meta, this.reused, name);
   }
   get hash(): string {
     return this.meta.hash;

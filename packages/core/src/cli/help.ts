@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+
+/** The package version (`pgbranch --version`), read from the package.json shipped beside dist/. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const COMMON = `
+Options every command takes:
+  --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
+  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
+  --json            machine-readable output
+  -h, --help        this help
+`;
+
+const TTL = `  --ttl DURATION    removed by \`pgbranch gc\` or \`pgbranch serve\` this long after creation: a number with a unit
+                    (s, m, h, d), between 1m and 365d, e.g. 30m, 2h, 7d; or "never" (the default: no expiry)`;
+
+/** Each command's own help (`pgbranch COMMAND --help`, `pgbranch help COMMAND`). */
+export const COMMAND_HELP: Record<string, string> = {
+  snapshot: `Usage: pgbranch snapshot NAME --sql PATH [--sql PATH…]
+
+Builds (or finds in the cache) a snapshot of SQL files and directories, run in order, and prints its hash.
+The same recipe under another NAME reuses the cached snapshot and adds NAME to it.
+
+  --sql PATH        an SQL file or a directory (its .sql files, recursively, in lexical order); repeatable
+`,
+  create: `Usage: pgbranch create NAME --from SNAPSHOT|BRANCH [--ttl DURATION] [--label KEY=VALUE…] [--suspended]
+       pgbranch create NAME --sql PATH… [--from SNAPSHOT-NAME] …
+
+Makes a named branch that outlives this process, running unless --suspended: from a snapshot in the cache,
+from another named branch (as it is right now), or from SQL files (snapshotted first).
+
+  --from NAME       a snapshot (name or hash prefix) or a named branch
+  --sql PATH        snapshot these SQL files/directories and branch that; repeatable
+${TTL}
+  --label KEY=VALUE shown by \`pgbranch ls\`; repeatable
+  --suspended       create it stopped (costs disk only; \`pgbranch resume\` starts it)
+`,
+  ls: `Usage: pgbranch ls
+
+Lists the named branches: name, state (running, idle, suspended, broken), where from, port, last use, expiry, labels.
+`,
+  url: `Usage: pgbranch url NAME
+
+Prints the branch's connection URL, including its password (the only command that prints one).
+`,
+  reset: `Usage: pgbranch reset NAME
+
+Throws away every change: the branch goes back to the state it was created from, on the same URL, running.
+`,
+  suspend: `Usage: pgbranch suspend NAME
+
+Stops the branch's server cleanly and keeps its data; it costs disk only until \`pgbranch resume\`.
+`,
+  resume: `Usage: pgbranch resume NAME
+
+Starts a suspended branch again on the same URL with its data (also recovers a branch whose server died).
+`,
+  rm: `Usage: pgbranch rm NAME
+
+Stops the branch and removes it with its data.
+`,
+  serve: `Usage: pgbranch serve [--idle-after 5m] [--suspend-after 15m] [--interval 1s]
+
+The keeper, in the foreground until Ctrl-C: suspends idle branches, removes expired ones, and wakes a suspended
+branch when a client connects to its port. Durations need a unit (ms, s, m, h, d).
+
+  --idle-after D    no client connection for this long: shown as idle (default 5m)
+  --suspend-after D no client connection for this long: suspended (default 15m)
+  --interval D      how often it looks (default 1s)
+`,
+  gc: `Usage: pgbranch gc [--keep N] [--max-age-days D]
+
+Removes what dead processes left (servers, mounts, directories, containers), expired and broken named branches,
+and snapshots (local and Docker images) beyond the newest N or older than D days that no named branch uses.
+Prints what it removed and the size of the removed files.
+
+  --keep N          snapshots to keep (default 20)
+  --max-age-days D  snapshots older than this are removed (default 30)
+`,
+  doctor: `Usage: pgbranch doctor
+
+Shows what the engine would choose here (binaries, server user, every cloner probe, Docker) and what is missing.
+`,
+  bench: `Usage: pgbranch bench [--full] [--scenario ID…] [--list]
+
+Runs the benchmarks of a pgbranch checkout (from inside it); --list shows the scenarios.
+`,
+};
+
+/** Help for one command, or undefined for an unknown one. */
+export function commandHelp(command: string): string | undefined {
+  const text = COMMAND_HELP[command];
+  return text && (command === 'bench' ? text : text + COMMON);
+}
+
+export const USAGE = `pgbranch: copy-on-write PostgreSQL branches
+
+Usage:
+  pgbranch snapshot NAME --sql PATH…          build (or find) a snapshot of SQL files/directories
+  pgbranch create NAME --from SNAPSHOT|BRANCH a named branch, running; or --sql PATH… to snapshot and branch at once
+                  [--ttl 2h|never] [--label k=v…] [--suspended]
+  pgbranch ls                                 named branches: state (running, idle, suspended), port, last use, expiry
+  pgbranch url NAME                           the branch's connection URL (includes the password)
+  pgbranch reset NAME                         back to the branch's snapshot, same URL
+  pgbranch suspend NAME                       stop the server, keep the data
+  pgbranch resume NAME                        start it again on the same URL
+  pgbranch rm NAME                            stop and remove the branch
+  pgbranch serve [--idle-after 5m] [--suspend-after 15m] [--interval 1s]
+                                              keeper: suspends idle branches, removes expired ones, wakes on connect
+  pgbranch gc [--keep N] [--max-age-days D]   remove what dead processes left, expired/broken branches, and
+                                              snapshots (and Docker snapshot images) beyond the newest N (20) or older than D days (30)
+  pgbranch doctor                             what the engine would choose here, and what is missing
+  pgbranch bench [--full] [--scenario NAME]   run the benchmarks (inside a pgbranch checkout)
+  pgbranch help [COMMAND]                     this help, or a command's own (also: pgbranch COMMAND --help)
+
+Options:
+  --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
+  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
+  --json            machine-readable output
+  -h, --help        this help
+  -v, --version     the version of pgbranch
+
+Durations take a unit: ms, s, m, h or d (90s, 30m, 2h, 7d).
+Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage, 3 no such branch.
+`;
