@@ -10,7 +10,7 @@ import { privateRunDir } from './support/packed/workspace-root.js';
 
 // Slow and needs the npm registry: on request, and always in CI.
 const enabled = process.env.PGBRANCH_TEST_PACKED === '1' || requireAll();
-const SKIP_REASON = 'set PGBRANCH_TEST_PACKED=1 to install the packed packages into fresh projects (needs the npm registry, ~6 min)';
+const SKIP_REASON = 'set PGBRANCH_TEST_PACKED=1 to install the packed packages into fresh projects (needs the npm registry, ~3 min)';
 const CELL_TIMEOUT = 15 * 60_000;
 
 describe('the packed packages, installed into fresh projects outside the workspace', () => {

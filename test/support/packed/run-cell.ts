@@ -47,6 +47,7 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     const nodeVersion = (await runCommand('node', ['--version'], { cwd: project, env })).output.trim();
 
     const [bin, args] = installCommand(cell.manager, run.caches);
+    const managerVersion = (await runCommand(bin, [...args.slice(0, bin === process.execPath ? 1 : 0), '--version'], { cwd: project, env })).output.trim();
     const install = await runCommand(bin, args, { cwd: project, env });
     const ignored = cell.manager.kind === 'pnpm' ? pnpmIgnoredBuilds(install.output) : undefined;
     // pnpm 12 exits 1 for builds nobody reviewed yet (ERR_PNPM_IGNORED_BUILDS) after installing
@@ -57,12 +58,14 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
 
     const suite = installed ? await runSuite(project, cell, run.caches.yarnJs, { ...env, PGBRANCH_CACHE_DIR: cacheDir }) : undefined;
     const outcome = !installed
-      ? `install failed (exit ${install.code}): ${firstError(install.output, 1)}`
+      ? `install failed (exit ${install.code}): ${firstError(install.output, 3).replace(/\n\s*/g, ' ⏎ ')}`
       : suite!.report
         ? `${suite!.report.numPassedTests}/${cell.tests} passed, exit ${suite!.code}`
         : `no report (exit ${suite!.code}): ${firstError(suite!.output, 1)}`;
+    const failure = suite?.report && suite.report.numFailedTests + (suite.code === 0 ? 0 : 1) > 0 ? ` | ${firstError(suite.output, 3).replace(/\n\s*/g, ' ⏎ ')}` : '';
     console.log(
-      `packed cell | ${cell.name} | node ${nodeVersion} | install ${seconds(install.ms)} | ${path.basename(modules)} ${size} | tests ${suite ? seconds(suite.ms) : '-'} | ${outcome}` +
+      `packed cell | ${cell.name} | node ${nodeVersion}, ${cell.manager.kind} ${managerVersion} | install ${seconds(install.ms)} | ${path.basename(modules)} ${size} | tests ${suite ? seconds(suite.ms) : '-'} | ${outcome}` +
+        failure +
         (ignored ? ` | pnpm ignored builds: ${ignored.join(', ')}` : ''),
     );
 
@@ -77,6 +80,8 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     const summary = SUMMARY.exec(output);
     expect(summary, `no pgbranch summary line in:\n${output.slice(-2000)}`).not.toBeNull();
     expect(summary![1]).toBe('3');
+    // The embedded binaries from npm are what a fresh project has: a fall back to Docker is a failure here.
+    expect(/cloner (\S+)/.exec(summary![0])![1]).not.toMatch(/^docker/);
     expect(postgresProcessesUnder(cacheDir)).toEqual([]);
     expect(mountsUnder(cacheDir)).toEqual([]);
     for (const sub of ['branches', 'sessions']) {

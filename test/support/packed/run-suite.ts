@@ -31,11 +31,13 @@ export async function runSuite(dir: string, cell: Cell, yarnJs: string, env: Nod
 }
 
 /**
- * The first lines of the first error in a command's output, for a failure message that says why
- * a cell failed without the whole log.
+ * The first lines of the first error in a command's output (without stack frames and rulers), so a
+ * failing cell says why without the whole log. npm's peer conflicts are reduced to the conflicting peer.
  */
 export function firstError(output: string, lines = 6): string {
-  const all = output.split('\n');
-  const at = all.findIndex((l) => /\bERR[_!]|Error\b|error\b|ERESOLVE|✗|×|FAIL\b|YN0001|YN0060/.test(l));
+  const all = output.split('\n').filter((l) => !/^\s*(❯|at |⎯)/.test(l) && l.trim() !== '');
+  const peer = all.findIndex((l) => /Could not resolve dependency:/.test(l));
+  if (peer >= 0) return [all.find((l) => /ERESOLVE/.test(l))!, ...all.slice(peer, peer + 2)].join('\n');
+  const at = all.findIndex((l) => /\bERR[_!]|Error\b|error\b|ERESOLVE|✗|×|FAIL\b|YN0001|YN0060/.test(l) && !/Unhandled Error/.test(l));
   return (at < 0 ? all.slice(-lines) : all.slice(at, at + lines)).join('\n').trim();
 }
