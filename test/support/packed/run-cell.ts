@@ -22,6 +22,8 @@ export interface MatrixRun {
 }
 
 const SUMMARY = summaryPattern('consumer');
+/** An excerpt on one log line: its lines joined, each cut at 160 characters. */
+const oneLine = (text: string) => text.split('\n').map((l) => (l.trim().length > 160 ? l.trim().slice(0, 159) + '…' : l.trim())).join(' ⏎ ');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Disk use of a directory in MB (du counts the files pnpm hard-links from its store, as the project sees them). */
@@ -58,11 +60,11 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
 
     const suite = installed ? await runSuite(project, cell, run.caches.yarnJs, { ...env, PGBRANCH_CACHE_DIR: cacheDir }) : undefined;
     const outcome = !installed
-      ? `install failed (exit ${install.code}): ${firstError(install.output, 3).replace(/\n\s*/g, ' ⏎ ')}`
+      ? `install failed (exit ${install.code}): ${oneLine(firstError(install.output, 3))}`
       : suite!.report
         ? `${suite!.report.numPassedTests}/${cell.tests} passed, exit ${suite!.code}`
         : `no report (exit ${suite!.code}): ${firstError(suite!.output, 1)}`;
-    const failure = suite?.report && suite.report.numFailedTests + (suite.code === 0 ? 0 : 1) > 0 ? ` | ${firstError(suite.output, 3).replace(/\n\s*/g, ' ⏎ ')}` : '';
+    const failure = suite?.report && suite.report.numFailedTests + (suite.code === 0 ? 0 : 1) > 0 ? ` | ${oneLine(firstError(suite.output, 3))}` : '';
     console.log(
       `packed cell | ${cell.name} | node ${nodeVersion}, ${cell.manager.kind} ${managerVersion} | install ${seconds(install.ms)} | ${path.basename(modules)} ${size} | tests ${suite ? seconds(suite.ms) : '-'} | ${outcome}` +
         failure +

@@ -35,7 +35,8 @@ export async function runSuite(dir: string, cell: Cell, yarnJs: string, env: Nod
  * failing cell says why without the whole log. npm's peer conflicts are reduced to the conflicting peer.
  */
 export function firstError(output: string, lines = 6): string {
-  const all = output.split('\n').filter((l) => !/^\s*(❯|at |⎯)/.test(l) && l.trim() !== '');
+  // ts-jest colours its diagnostics even under NO_COLOR.
+  const all = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => !/^\s*(❯|at |⎯)/.test(l) && l.trim() !== '');
   const peer = all.findIndex((l) => /Could not resolve dependency:/.test(l));
   if (peer >= 0) return [all.find((l) => /ERESOLVE/.test(l))!, ...all.slice(peer, peer + 2)].join('\n');
   const at = all.findIndex((l) => /\bERR[_!]|Error\b|error\b|ERESOLVE|✗|×|FAIL\b|YN0001|YN0060/.test(l) && !/Unhandled Error/.test(l));
