@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExpectStatic } from 'vitest';
 import { freshCacheDir, mountsUnder, postgresProcessesUnder } from '../processes.js';
@@ -38,13 +38,17 @@ function sizeMb(dir: string): string {
  */
 export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic): Promise<void> {
   const slug = cell.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
-  const cellDir = await mkdtemp(path.join(run.root, 'cells', `${slug.slice(0, 40)}-`));
+  const cellDir = await mkdtemp(path.join(run.root, 'cells', `${slug.slice(0, 24)}-`));
   await chmod(cellDir, 0o755);
   const project = path.join(cellDir, 'project');
   const cacheDir = path.join(cellDir, 'pgbranch-cache');
+  // The tools' own temporary files (jest's cache, Node's compile cache, npm's staging) go with the cell.
+  const tmp = path.join(cellDir, 'tmp');
   try {
+    await mkdir(tmp);
+    await chmod(tmp, 0o755);
     await writeConsumerProject(project, cell, run.tarballs);
-    const env = cleanEnv(managerEnv(cell.manager, run.caches));
+    const env = cleanEnv({ ...managerEnv(cell.manager, run.caches), TMPDIR: tmp });
     if (cell.node) env.PATH = (await run.nodeBin(cell.node)) + path.delimiter + env.PATH;
     const nodeVersion = (await runCommand('node', ['--version'], { cwd: project, env })).output.trim();
 
