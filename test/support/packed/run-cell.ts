@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { ExpectStatic } from 'vitest';
 import { freshCacheDir, mountsUnder, postgresProcessesUnder } from '../processes.js';
@@ -42,10 +43,10 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
   await chmod(cellDir, 0o755);
   const project = path.join(cellDir, 'project');
   const cacheDir = path.join(cellDir, 'pgbranch-cache');
-  // The tools' own temporary files (jest's cache, Node's compile cache, npm's staging) go with the cell.
-  const tmp = path.join(cellDir, 'tmp');
+  // The tools' own temporary files (jest's cache, Node's compile cache, npm's staging) are the cell's too.
+  // A short path of its own: pgbranch puts postgres' unix socket directory there (at most 107 bytes).
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'pgbranch-cell-'));
   try {
-    await mkdir(tmp);
     await chmod(tmp, 0o755);
     await writeConsumerProject(project, cell, run.tarballs);
     const env = cleanEnv({ ...managerEnv(cell.manager, run.caches), TMPDIR: tmp });
@@ -98,5 +99,6 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     // A failed cell may have left servers or mounts: reap them before the directory goes.
     if (existsSync(cacheDir)) await freshCacheDir(cacheDir).catch((err) => console.warn(`packed cell | ${cell.name} | cleanup: ${err}`));
     await rm(cellDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
   }
 }
