@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,8 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     expect(/cloner (\S+)/.exec(summary![0])![1]).not.toMatch(/^docker/);
     expect(postgresProcessesUnder(cacheDir)).toEqual([]);
     expect(mountsUnder(cacheDir)).toEqual([]);
+    // Socket directories that did not fit beside the data go to TMPDIR: they must be gone as well.
+    expect(readdirSync(tmp).filter((e) => e.startsWith('pgbranch-')), `left in ${tmp}`).toEqual([]);
     for (const sub of ['branches', 'sessions']) {
       const dir = path.join(cacheDir, sub);
       expect(existsSync(dir) ? execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).trim() : '', `${sub} left in ${cacheDir}`).toBe('');
