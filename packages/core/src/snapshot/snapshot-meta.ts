@@ -1,4 +1,5 @@
-import { open, readFile, readdir, lstat, writeFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { readFile, readdir, lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What is stored beside a snapshot's data directory. */
@@ -32,15 +33,28 @@ export async function writeMeta(dir: string, meta: SnapshotMeta): Promise<void> 
   await writeFile(path.join(dir, META_FILE), JSON.stringify(meta, null, 2));
 }
 
-/** Writes the completion marker last, durably: only a fully built snapshot ever has one. */
+/**
+ * Writes the completion marker last, durably: only a fully built snapshot ever has one. Plain fds rather than
+ * FileHandle.sync(), which Yarn Plug'n'Play's patched fs does not implement.
+ */
 export async function markComplete(dir: string): Promise<void> {
-  const marker = await open(path.join(dir, COMPLETE_MARKER), 'w');
-  await marker.writeFile(new Date().toISOString());
-  await marker.sync();
-  await marker.close();
-  const d = await open(dir, 'r');
-  await d.sync().catch(() => undefined);
-  await d.close();
+  const fd = openSync(path.join(dir, COMPLETE_MARKER), 'w');
+  try {
+    writeSync(fd, new Date().toISOString());
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    const d = openSync(dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the marker itself is synced.
+  }
 }
 
 /** Apparent size of a tree in bytes. */
