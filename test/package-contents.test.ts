@@ -74,6 +74,13 @@ describe('published package tarballs', () => {
     }
   });
 
+  it('core\'s pgbranch command is in the package and runs with node', () => {
+    const bin = packed.core.manifest.bin as Record<string, string>;
+    expect(Object.keys(bin)).toEqual(['pgbranch']);
+    expect(packed.core.files).toContain(packagePath(bin.pgbranch!));
+    expect(readFileSync(path.join(packed.core.root, bin.pgbranch!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+  });
+
   it.each(published)('%s pulls in no install script but the embedded binaries\' (pnpm refuses unapproved ones)', (name) => {
     const pkg = packed[name];
     // The one exception, documented in the READMEs: the optional platform package of the embedded PostgreSQL binaries,
