@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { assertDockerReachable, dockerClient } from '../drivers/docker/docker-client.js';
+import { assertDockerReachable, dockerClientIfInstalled } from '../drivers/docker/docker-client.js';
 import { pruneSnapshotImages, reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
 import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../drivers/docker/prune-policy.js';
 import { CacheLayout } from '../engine/layout.js';
@@ -74,7 +74,8 @@ async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ b
 }
 
 async function dockerReport(layout: CacheLayout, dockerHost: string | undefined, policy: PrunePolicy): Promise<ReapReport | undefined> {
-  const docker = dockerClient(dockerHost);
+  const docker = await dockerClientIfInstalled(dockerHost);
+  if (!docker) return undefined; // without dockerode, treated like an engine that does not answer
   try {
     await assertDockerReachable(docker, dockerHost);
   } catch {

@@ -77,7 +77,7 @@ async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: 
 }
 
 async function setupDocker(options: ResolvedOptions, layout: CacheLayout): Promise<DriverSetup> {
-  const docker = dockerClient(options.docker.dockerHost);
+  const docker = await dockerClient(options.docker.dockerHost);
   await assertDockerReachable(docker, options.docker.dockerHost);
   const image = await probeImage(docker, options.docker.image);
   if (options.docker.storage === 'bind') return setupDockerBind(options, layout, docker, image);

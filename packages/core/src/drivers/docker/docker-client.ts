@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { PgbranchError, describeCause } from '../../errors.js';
 
 /** Docker is not reachable: says how to start it, or to use the local driver. */
@@ -8,13 +8,68 @@ export class DockerUnavailableError extends PgbranchError {
   }
 }
 
-/** A dockerode client for `dockerHost`, else DOCKER_HOST, else the default socket. */
-export function dockerClient(dockerHost?: string): Docker {
+/** The docker driver was asked for, but its optional peer `dockerode` is not installed: says how to add it. */
+export class DockerodeMissingError extends PgbranchError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'PGBRANCH_DOCKERODE_MISSING',
+      'The docker driver needs the dockerode package, which is not installed in this project: ' +
+        'npm install -D dockerode (pnpm add -D dockerode, yarn add -D dockerode). ' +
+        "Or use the local driver (driver: 'local'), which runs the embedded PostgreSQL binaries and needs no Docker.",
+      options,
+    );
+  }
+}
+
+/** The dockerode client class (its default export). */
+export type DockerodeClass = typeof Docker;
+
+/** Imports the dockerode module; a parameter so that a missing install can be tested without uninstalling it. */
+export type ImportDockerode = () => Promise<{ default: DockerodeClass }>;
+
+const importDockerode: ImportDockerode = () => import('dockerode');
+
+/**
+ * Loads dockerode on first use. It is an optional peer dependency: users who never touch Docker do not install it
+ * (nor the native modules it pulls in), so nothing may import it before the docker driver or `gc` needs it.
+ */
+export async function loadDockerode(importModule: ImportDockerode = importDockerode): Promise<DockerodeClass> {
+  try {
+    return (await importModule()).default;
+  } catch (err) {
+    if (isDockerodeNotFound(err)) throw new DockerodeMissingError({ cause: err });
+    throw err; // dockerode is there but broken (e.g. one of its own dependencies is missing): the original says more
+  }
+}
+
+/** Node's error for an import of a package that is not installed, naming dockerode itself (not one of its dependencies). */
+function isDockerodeNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return /Cannot find (package|module) 'dockerode'/.test(describeCause(err));
+}
+
+/** A dockerode client for `dockerHost`, else DOCKER_HOST, else the default socket. Throws {@link DockerodeMissingError}. */
+export async function dockerClient(dockerHost?: string, importModule?: ImportDockerode): Promise<Docker> {
+  const Dockerode = await loadDockerode(importModule);
   const host = dockerHost ?? process.env.DOCKER_HOST;
-  if (!host) return new Docker();
-  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  if (!host) return new Dockerode();
+  if (host.startsWith('unix://')) return new Dockerode({ socketPath: host.slice('unix://'.length) });
   const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+}
+
+/**
+ * Like {@link dockerClient}, but `undefined` when dockerode is not installed: for work that looks after Docker
+ * resources only if there can be any (`pgbranch gc`), and must not fail for users who never use Docker.
+ */
+export async function dockerClientIfInstalled(dockerHost?: string, importModule?: ImportDockerode): Promise<Docker | undefined> {
+  try {
+    return await dockerClient(dockerHost, importModule);
+  } catch (err) {
+    if (err instanceof DockerodeMissingError) return undefined;
+    throw err;
+  }
 }
 
 /** Pings the engine; a clear error with the next step when nothing answers. */

@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DockerodeMissingError, dockerClientIfInstalled, loadDockerode, type ImportDockerode } from './docker-client.js';
+
+/** The error Node itself gives for `import('dockerode')` in a project that does not have it (a fresh directory). */
+function importErrorWithoutDockerode(dir: string): Error {
+  const script = "import('dockerode').then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))";
+  const { code, message } = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' }));
+  return Object.assign(new Error(message), { code });
+}
+
+const failingWith = (err: unknown): ImportDockerode => () => Promise.reject(err);
+
+describe('loading dockerode, an optional peer dependency', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbranch-no-dockerode-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says how to install it when the project does not have it', async () => {
+    const notFound = importErrorWithoutDockerode(dir);
+    expect((notFound as NodeJS.ErrnoException).code, `dockerode is reachable from ${dir}`).toBe('ERR_MODULE_NOT_FOUND');
+    const err = await loadDockerode(failingWith(notFound)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerodeMissingError);
+    expect(err).toMatchObject({ code: 'PGBRANCH_DOCKERODE_MISSING', cause: notFound });
+    expect((err as Error).message).toContain('npm install -D dockerode');
+    expect((err as Error).message).toContain('pnpm add -D dockerode');
+    expect((err as Error).message).toContain("driver: 'local'");
+  });
+
+  it('recognises the CommonJS form of the same error', async () => {
+    const notFound = Object.assign(new Error("Cannot find module 'dockerode'\nRequire stack:\n- /app/index.js"), { code: 'MODULE_NOT_FOUND' });
+    await expect(loadDockerode(failingWith(notFound))).rejects.toBeInstanceOf(DockerodeMissingError);
+  });
+
+  it('keeps the original error when dockerode is installed but one of its own dependencies is missing', async () => {
+    const broken = Object.assign(new Error("Cannot find package 'docker-modem' imported from /app/node_modules/dockerode/lib/docker.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    await expect(loadDockerode(failingWith(broken))).rejects.toBe(broken);
+  });
+
+  it('loads the installed dockerode (a development dependency here)', async () => {
+    const Dockerode = await loadDockerode();
+    const client = new Dockerode({ socketPath: path.join(dir, 'no-engine.sock') });
+    expect(typeof client.ping).toBe('function');
+  });
+
+  it('lets gc skip Docker without dockerode, and still reports other failures', async () => {
+    expect(await dockerClientIfInstalled(undefined, failingWith(importErrorWithoutDockerode(dir)))).toBeUndefined();
+    const broken = new Error('boom');
+    await expect(dockerClientIfInstalled(undefined, failingWith(broken))).rejects.toBe(broken);
+    expect(await dockerClientIfInstalled(`unix://${path.join(dir, 'no-engine.sock')}`)).toBeDefined();
+  });
+});
