@@ -100,3 +100,10 @@ export function hintFor(err: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return ' Check the permissions of the cache directory (PGBRANCH_CACHE_DIR).';
   return '';
 }
+
+/** A named branch cannot serve: its creation or removal was interrupted (or is still under way). */
+export class BranchBrokenError extends PgbranchError {
+  constructor(message: string) {
+    super('PGBRANCH_BRANCH_BROKEN', message);
+  }
+}

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { UsageError } from '../errors.js';
+import { BranchBrokenError, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
 import { parseTtl, readNamedMeta } from '../named/named-meta.js';
 import { resolveOptions } from '../options.js';
@@ -113,6 +113,13 @@ export async function runList(cli: CliContext): Promise<number> {
 export async function runUrl(cli: CliContext, name: string | undefined): Promise<number> {
   return withNamed(cli, async (named) => {
     const info = await named.get(required(name, 'url'));
+    if (info.state === 'broken' || info.state === 'creating' || !info.port) {
+      // A broken branch has no server and maybe no port: an address would only fail later, far from the cause.
+      throw new BranchBrokenError(
+        `Branch "${info.name}" is ${info.state} and has no URL${info.problem ? `: ${info.problem}` : ''}. ` +
+          `\`pgbranch gc\` (or \`pgbranch rm ${info.name}\`) removes it; then create it again.`,
+      );
+    }
     cli.out(cli.json ? JSON.stringify({ name: info.name, url: named.url(info), state: info.state }) : named.url(info));
     return 0;
   }, name);
