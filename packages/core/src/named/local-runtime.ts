@@ -7,6 +7,7 @@ import { mountsUnder, unmount } from '../system/mounts.js';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
 import { startServer } from '../drivers/local/local-server.js';
+import { clearStaleServerFiles } from '../drivers/local/stale-pid-file.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
 import { CloneError, describeCause, hintFor } from '../errors.js';
@@ -48,6 +49,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     await mkdir(socketDir, { recursive: true, mode: 0o700 });
     await chmod(socketDir, 0o700);
     await giveTo(this.ctx.runAs, socketDir);
+    await clearStaleServerFiles(dataDir, socketDir); // a server killed with -9 left it
     const server = await startServer(this.ctx.binaries, {
       dataDir: this.dataDir(meta),
       socketDir,
