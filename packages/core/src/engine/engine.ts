@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
+import os from 'node:os';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
@@ -8,6 +10,7 @@ import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/
 import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
+import { processStartTime } from '../system/proc.js';
 import { resolveRunAs } from '../system/run-as.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
@@ -22,7 +25,7 @@ import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
 import { reapDeadOwners, type ReapReport } from './reaper.js';
 import { loadSecret } from './secret.js';
-import { closeSession, openSession } from './session.js';
+import { closeSession, openSession, type SessionRecord } from './session.js';
 
 const log = logger('engine');
 
@@ -56,12 +59,26 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return Engine.create(resolveOptions(options));
 }
 
+/**
+ * What an engine is opened for. `build` (createEngine) may make snapshots and branches, so it writes its owner
+ * record and probes the cloners. `maintain` only acts on named branches and leftovers (rm, suspend, gc): nothing it
+ * does is filed under an owner record, so it writes none and probes nothing — it works on a full disk, which it
+ * may be freeing. `read` writes nothing at all (ls, url): it works on a read-only cache directory.
+ */
+export type EngineUse = 'build' | 'maintain' | 'read';
+
+/** @internal An engine for one command-line use (see EngineUse). */
+export async function openEngine(options: EngineOptions, use: EngineUse): Promise<Engine> {
+  return Engine.create(resolveOptions(options), use);
+}
+
 /** Owns snapshots and branches in one cache directory. Dispose it to stop and remove its branches. */
 export class Engine implements AsyncDisposable {
   private readonly resources: TrackedResource[] = [];
   private readonly building = new Map<string, Promise<Snapshot>>();
   private readonly pools = new Set<Pool>();
   private closed = false;
+  private sessionRecorded = true;
   private unregister: () => void = () => undefined;
 
   private constructor(
@@ -70,18 +87,21 @@ export class Engine implements AsyncDisposable {
   ) {}
 
   /** @internal */
-  static async create(options: ResolvedOptions): Promise<Engine> {
+  static async create(options: ResolvedOptions, use: EngineUse = 'build'): Promise<Engine> {
     const layout = new CacheLayout(options.cacheDir);
-    try {
-      await mkdir(layout.root, { recursive: true });
-      await chmod(layout.root, 0o755);
-    } catch (err) {
-      throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    if (use !== 'read') {
+      try {
+        await mkdir(layout.root, { recursive: true });
+        await chmod(layout.root, 0o755);
+      } catch (err) {
+        const verb = existsSync(layout.root) ? 'write to' : 'create';
+        throw new CacheDirError(`Cannot ${verb} the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+      }
     }
     const runAs = resolveRunAs(options.user);
-    const setup = await setupDriver(options, layout, runAs);
-    const password = await loadSecret(layout.secret);
-    const session = await openSession(layout);
+    const setup = await setupDriver(options, layout, runAs, { probeCloners: use === 'build' });
+    const password = use === 'read' ? await readSecret(layout.secret) : await loadSecret(layout.secret);
+    const session = use === 'build' ? await writeSession(layout) : unrecordedSession();
     const settings = { ...defaultSettings(setup.major), ...options.settings };
     const ctx: EngineContext = {
       layout,
@@ -95,11 +115,12 @@ export class Engine implements AsyncDisposable {
       track: (resource) => engine.track(resource),
     };
     ctx.driver = setup.make(ctx);
-    if (options.reap) {
+    if (options.reap && use !== 'read') {
       await ctx.driver.reap();
       if (setup.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
     }
     const engine = new Engine(ctx, setup);
+    engine.sessionRecorded = use === 'build';
     engine.unregister = registerForExit(engine);
     log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, setup.name, setup.storage, setup.storageReason, ctx.driver.postgresVersion, layout.root);
     return engine;
@@ -128,7 +149,7 @@ export class Engine implements AsyncDisposable {
    * hash; the returned snapshot carries the recipe's name, which is recorded so the cache finds it by that name too.
    */
   async snapshot(recipe: SnapshotRequest): Promise<Snapshot> {
-    this.assertOpen();
+    this.assertBuilds();
     if (!recipe?.name) throw new UsageError('engine.snapshot() needs a recipe with a name, e.g. { name: "app", sql: ["db/schema.sql"] }.');
     assertName('Snapshot', recipe.name);
     noticeInitHashing(recipe);
@@ -154,7 +175,7 @@ export class Engine implements AsyncDisposable {
    * Closed with the engine.
    */
   pool(snapshot: Snapshot, options: PoolOptions = {}): Pool {
-    this.assertOpen();
+    this.assertBuilds();
     const pool = new Pool(snapshot, options);
     this.pools.add(pool);
     return pool;
@@ -213,9 +234,11 @@ export class Engine implements AsyncDisposable {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
     }
-    // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
-    await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
-    await closeSession(this.ctx.layout, this.ctx.session.id);
+    if (this.sessionRecorded) {
+      // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
+      await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
+      await closeSession(this.ctx.layout, this.ctx.session.id);
+    }
     this.unregister();
   }
 
@@ -270,8 +293,33 @@ export class Engine implements AsyncDisposable {
     return Object.fromEntries(Object.entries(this.ctx.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
   }
 
+  /** What is built is filed under the owner record, which engines opened only to read or maintain do not write. */
+  private assertBuilds(): void {
+    this.assertOpen();
+    if (!this.sessionRecorded) throw new UsageError('This engine was opened to read or maintain named branches; snapshots and branches need one from createEngine().');
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new UsageError('This engine was closed; create a new one with createEngine().');
   }
 }
 
+
+/** Writes the owner record; a full disk or a read-only cache directory is named as such. */
+async function writeSession(layout: CacheLayout): Promise<SessionRecord> {
+  try {
+    return await openSession(layout);
+  } catch (err) {
+    throw new CacheDirError(`Cannot write an owner record in ${layout.sessions}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+  }
+}
+
+/** An owner identity kept in memory only, for engines that make nothing to file under it. */
+function unrecordedSession(): SessionRecord {
+  return { id: randomBytes(4).toString('hex'), pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), createdAt: new Date().toISOString() };
+}
+
+/** The cache directory's password without creating it (none yet: no branch can exist to connect to). */
+async function readSecret(file: string): Promise<string> {
+  return (await readFile(file, 'utf8').catch(() => '')).trim();
+}

@@ -17,7 +17,7 @@ import { processStartTime } from '../system/proc.js';
 import { giveTo } from '../system/run-as.js';
 import type { NamedBranchMeta } from './named-meta.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
-import { liveServer, stopServerProcess } from './server-process.js';
+import { assertAnswers, diskFullError, liveServer, stopServerProcess } from './server-process.js';
 
 /** Named branches as postgres processes on copy-on-write clones in the branch directory. */
 export class LocalNamedRuntime implements NamedRuntime {
@@ -58,7 +58,15 @@ export class LocalNamedRuntime implements NamedRuntime {
       runAs: this.ctx.runAs,
       port: meta.port || undefined,
       label: `branch "${meta.name}"`,
+    }).catch(async (err: unknown) => {
+      throw (await diskFullError(dataDir, `Branch "${meta.name}" did not start`, err)) ?? err;
     });
+    try {
+      await assertAnswers(this.probeConnection({ ...meta, port: server.port }), `Branch "${meta.name}"`);
+    } catch (err) {
+      await server.stop('immediate');
+      throw err;
+    }
     meta.port = server.port;
     meta.server = { pid: server.pid, startTime: processStartTime(server.pid) };
   }
