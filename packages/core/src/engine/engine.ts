@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
@@ -10,7 +8,6 @@ import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/
 import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
-import { processStartTime } from '../system/proc.js';
 import { resolveRunAs } from '../system/run-as.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
@@ -25,7 +22,8 @@ import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
 import { reapDeadOwners, type ReapReport } from './reaper.js';
 import { loadSecret } from './secret.js';
-import { closeSession, openSession, type SessionRecord } from './session.js';
+import { readSecret, unrecordedSession, writeSession, type EngineUse } from './engine-use.js';
+import { closeSession } from './session.js';
 
 const log = logger('engine');
 
@@ -59,13 +57,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return Engine.create(resolveOptions(options));
 }
 
-/**
- * What an engine is opened for. `build` (createEngine) may make snapshots and branches, so it writes its owner
- * record and probes the cloners. `maintain` only acts on named branches and leftovers (rm, suspend, gc): nothing it
- * does is filed under an owner record, so it writes none and probes nothing — it works on a full disk, which it
- * may be freeing. `read` writes nothing at all (ls, url): it works on a read-only cache directory.
- */
-export type EngineUse = 'build' | 'maintain' | 'read';
+export type { EngineUse };
 
 /** @internal An engine for one command-line use (see EngineUse). */
 export async function openEngine(options: EngineOptions, use: EngineUse): Promise<Engine> {
@@ -305,21 +297,3 @@ export class Engine implements AsyncDisposable {
 }
 
 
-/** Writes the owner record; a full disk or a read-only cache directory is named as such. */
-async function writeSession(layout: CacheLayout): Promise<SessionRecord> {
-  try {
-    return await openSession(layout);
-  } catch (err) {
-    throw new CacheDirError(`Cannot write an owner record in ${layout.sessions}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
-  }
-}
-
-/** An owner identity kept in memory only, for engines that make nothing to file under it. */
-function unrecordedSession(): SessionRecord {
-  return { id: randomBytes(4).toString('hex'), pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), createdAt: new Date().toISOString() };
-}
-
-/** The cache directory's password without creating it (none yet: no branch can exist to connect to). */
-async function readSecret(file: string): Promise<string> {
-  return (await readFile(file, 'utf8').catch(() => '')).trim();
-}
