@@ -96,7 +96,15 @@ export function describeCause(err: unknown): string {
 /** Adds the next step to take for common system errors (full disk, permissions). */
 export function hintFor(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC') return ' The disk is full: free space or point PGBRANCH_CACHE_DIR elsewhere, then run `pgbranch gc`.';
+  if (code === 'ENOSPC') return ' The disk is full: `pgbranch rm` branches you no longer need and run `pgbranch gc` (both work on a full disk), free other space, or point PGBRANCH_CACHE_DIR elsewhere.';
   if (code === 'EACCES' || code === 'EPERM') return ' Check the permissions of the cache directory (PGBRANCH_CACHE_DIR).';
+  if (code === 'EROFS') return ' It is on a read-only filesystem: `pgbranch ls` and `pgbranch url` work there; for anything else point PGBRANCH_CACHE_DIR at a writable directory.';
   return '';
+}
+
+/** A named branch cannot serve: its creation or removal was interrupted (or is still under way). */
+export class BranchBrokenError extends PgbranchError {
+  constructor(message: string) {
+    super('PGBRANCH_BRANCH_BROKEN', message);
+  }
 }

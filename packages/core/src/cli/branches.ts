@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { createEngine, type Engine } from '../engine/engine.js';
-import { UsageError } from '../errors.js';
+import { openEngine, type Engine, type EngineUse } from '../engine/engine.js';
+import { BranchBrokenError, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
 import { parseTtl, readNamedMeta } from '../named/named-meta.js';
 import { resolveOptions } from '../options.js';
@@ -17,13 +17,16 @@ export interface CliContext {
 /**
  * Runs `fn` with an engine on the cache directory, closed afterwards (named branches stay as they are). For a
  * command on an existing branch, the engine uses the driver and Docker settings the branch was made with.
+ * `use` says what the command does (see EngineUse): `ls` and `url` write nothing, `rm` and `suspend` need no
+ * owner record, so they work on a read-only or a full cache directory.
  */
-export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>, branch?: string): Promise<T> {
+export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>, branch?: string, use: EngineUse = 'build'): Promise<T> {
   const record = branch && !cli.driver ? await readNamedMeta(path.join(resolveOptions({ cacheDir: cli.cacheDir }).cacheDir, 'named', branch)) : undefined;
-  const engine = await createEngine(
+  const engine = await openEngine(
     record?.driver === 'docker'
       ? { cacheDir: cli.cacheDir, driver: 'docker', docker: record.docker }
       : { cacheDir: cli.cacheDir, driver: record ? 'local' : (cli.driver ?? 'auto') },
+    use,
   );
   try {
     return await fn(engine.named(), engine);
@@ -106,16 +109,23 @@ export async function runList(cli: CliContext): Promise<number> {
     table(cli, ['NAME', 'STATE', 'FROM', 'PORT', 'LAST USED', 'EXPIRES', 'LABELS'], rows);
     for (const b of list.filter((x) => x.problem)) cli.out(`${b.name}: ${b.problem}`);
     return 0;
-  });
+  }, undefined, 'read');
 }
 
 /** `pgbranch url NAME`: the connection URL (with the password: this is what the user asked for). */
 export async function runUrl(cli: CliContext, name: string | undefined): Promise<number> {
   return withNamed(cli, async (named) => {
     const info = await named.get(required(name, 'url'));
+    if (info.state === 'broken' || info.state === 'creating' || !info.port) {
+      // A broken branch has no server and maybe no port: an address would only fail later, far from the cause.
+      throw new BranchBrokenError(
+        `Branch "${info.name}" is ${info.state} and has no URL${info.problem ? `: ${info.problem}` : ''}. ` +
+          `\`pgbranch gc\` (or \`pgbranch rm ${info.name}\`) removes it; then create it again.`,
+      );
+    }
     cli.out(cli.json ? JSON.stringify({ name: info.name, url: named.url(info), state: info.state }) : named.url(info));
     return 0;
-  }, name);
+  }, name, 'read');
 }
 
 /** `pgbranch reset|suspend|resume|rm NAME`. */
@@ -133,7 +143,7 @@ export async function runBranchAction(cli: CliContext, action: 'reset' | 'suspen
     if (cli.json) cli.out(JSON.stringify({ ...info, ms }));
     else cli.out(`${branch}: ${info.state} (${action} took ${ms.toFixed(0)} ms)`);
     return 0;
-  }, name);
+  }, name, action === 'rm' || action === 'suspend' ? 'maintain' : 'build');
 }
 
 function printBranch(cli: CliContext, info: NamedBranchInfo): void {

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { access, statfs } from 'node:fs/promises';
+import path from 'node:path';
 import net from 'node:net';
 import { probeCloners } from '../cloners/select-cloner.js';
 import { findBinaries } from '../drivers/local/binaries.js';
-import { BinariesNotFoundError, describeCause } from '../errors.js';
+import { BinariesNotFoundError, describeCause, hintFor } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import { resolveRunAs } from '../system/run-as.js';
 
@@ -33,7 +35,10 @@ export async function runDoctor(options: { cacheDir?: string; json: boolean }): 
   } catch (err) {
     checks.push({ name: 'server user', ok: false, detail: describeCause(err) });
   }
-  const probes = await probeCloners(resolved.cacheDir);
+  const cache = await cacheDirCheck(resolved.cacheDir);
+  checks.push(cache);
+  // The probes make scratch clones inside the cache directory: only where it can be written.
+  const probes = cache.ok ? await probeCloners(resolved.cacheDir) : [];
   const chosen = resolved.cloner === 'auto' ? probes.find((p) => p.ok)?.name : resolved.cloner;
   for (const p of probes) {
     checks.push({ name: `cloner ${p.name}${p.name === chosen ? ' (chosen)' : ''}`, ok: p.ok, detail: p.reason });
@@ -50,7 +55,33 @@ export async function runDoctor(options: { cacheDir?: string; json: boolean }): 
   const postgres = checks.find((c) => c.name === 'postgres')!;
   const server = checks.find((c) => c.name === 'server user')!;
   const canRun = postgres.ok || (noLocalBinaries && docker.ok);
-  return canRun && server.ok ? 0 : 1;
+  return canRun && server.ok && cache.ok ? 0 : 1;
+}
+
+/** The cache directory must be writable (or creatable) for snapshots and branches; `ls` and `url` only read it. */
+async function cacheDirCheck(dir: string): Promise<Check> {
+  const existing = await nearestExisting(dir);
+  try {
+    await access(existing, constants.W_OK);
+  } catch (err) {
+    const readOnly = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'is on a read-only filesystem' : 'is not writable';
+    return {
+      name: 'cache directory',
+      ok: false,
+      detail: `${existing} ${readOnly} (${describeCause(err)}): snapshots and branches cannot be made; \`pgbranch ls\` and \`pgbranch url\` still work. Point PGBRANCH_CACHE_DIR (or --cache-dir) at a writable directory.`,
+    };
+  }
+  const free = await statfs(existing).then((s) => s.bavail * s.bsize, () => undefined);
+  if (free !== undefined && free < 64 * 1024 * 1024) {
+    return { name: 'cache directory', ok: false, detail: `${dir}: only ${(free / 1e6).toFixed(1)} MB free.${hintFor({ code: 'ENOSPC' })}` };
+  }
+  return { name: 'cache directory', ok: true, detail: `${dir} is writable${free !== undefined ? `, ${(free / 1e9).toFixed(1)} GB free` : ''}` };
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (existsSync(current) || current === path.dirname(current)) return current;
+  }
 }
 
 /** Whether a Docker engine answers (for the docker driver, and for 'auto' without local binaries). */

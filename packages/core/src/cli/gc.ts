@@ -6,7 +6,7 @@ import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../drivers/docker/prune-
 import { CacheLayout } from '../engine/layout.js';
 import { reapDeadOwners, type ReapReport } from '../engine/reaper.js';
 import { resolveOptions } from '../options.js';
-import { createEngine } from '../engine/engine.js';
+import { openEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../engine/session.js';
 import { describeCause } from '../errors.js';
 import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
@@ -59,7 +59,7 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
  */
 async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ branches: CollectedBranch[]; snapshots: string[]; snapshotBytes: number; note?: string }> {
   if (!existsSync(layout.snapshots) && !existsSync(path.join(layout.root, 'named'))) return { branches: [], snapshots: [], snapshotBytes: 0 };
-  const engine = await createEngine({ cacheDir: layout.root, driver: 'local', reap: false });
+  const engine = await openEngine({ cacheDir: layout.root, driver: 'local', reap: false }, 'maintain');
   try {
     const named = engine.named();
     const branches = await collectNamedBranches(named);
@@ -98,7 +98,7 @@ async function dockerNamedSettings(layout: CacheLayout): Promise<NamedBranchMeta
 
 /** Expired and broken named branches of the docker driver. */
 async function dockerNamed(layout: CacheLayout, settings: NamedBranchMeta['docker']): Promise<CollectedBranch[]> {
-  const engine = await createEngine({ cacheDir: layout.root, driver: 'docker', docker: settings, reap: false });
+  const engine = await openEngine({ cacheDir: layout.root, driver: 'docker', docker: settings, reap: false }, 'maintain');
   try {
     return await collectNamedBranches(engine.named());
   } finally {

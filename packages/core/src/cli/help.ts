@@ -10,7 +10,7 @@ const COMMON = `
 Options every command takes:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
   --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
-  --json            machine-readable output
+  --json            machine-readable output; errors too: {"error": {"code", "message"}} on stdout
   -h, --help        this help
 `;
 
@@ -82,7 +82,7 @@ Prints what it removed and the size of the removed files.
 `,
   doctor: `Usage: pgbranch doctor
 
-Shows what the engine would choose here (binaries, server user, every cloner probe, Docker) and what is missing.
+Shows what the engine would choose here (binaries, server user, cache directory, every cloner probe, Docker) and what is missing.
 `,
   bench: `Usage: pgbranch bench [--full] [--scenario ID…] [--list]
 
@@ -119,7 +119,7 @@ Usage:
 Options:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
   --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
-  --json            machine-readable output
+  --json            machine-readable output; errors too: {"error": {"code", "message"}} on stdout
   -h, --help        this help
   -v, --version     the version of pgbranch
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { PgbranchError, UsageError } from '../errors.js';
+import { describeCause, PgbranchError, UsageError } from '../errors.js';
 import { runDoctor } from './doctor.js';
 import { runGc } from './gc.js';
 import { runBench } from './bench.js';
@@ -80,7 +80,8 @@ function print(text: string): number {
 }
 
 function unknownCommand(command: string): number {
-  process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
+  if (wantsJson(process.argv.slice(2))) process.stdout.write(`${JSON.stringify({ error: { code: 'PGBRANCH_USAGE', message: `unknown command "${command}"` } })}\n`);
+  else process.stderr.write(`pgbranch: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
 
@@ -102,7 +103,21 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const known = err instanceof PgbranchError;
     const usage = err instanceof UsageError || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`pgbranch: ${known ? `${err.message} [${err.code}]` : usage ? (err as Error).message : (err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = err instanceof BranchNotFoundError ? 3 : usage ? 2 : known ? 1 : 70;
+    const exitCode = err instanceof BranchNotFoundError ? 3 : usage ? 2 : known ? 1 : 70;
+    const message = known || usage ? (err as Error).message : describeCause(err);
+    if (wantsJson(process.argv.slice(2))) {
+      // Tools read one JSON document on stdout whatever happened; the exit code says the same as without --json.
+      const code = known ? err.code : usage ? 'PGBRANCH_USAGE' : 'PGBRANCH_INTERNAL';
+      process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    } else {
+      process.stderr.write(`pgbranch: ${known ? `${err.message} [${err.code}]` : usage ? message : (err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exitCode = exitCode;
   },
 );
+
+/** `--json` anywhere before a `--` (parseArgs may have failed on another option, so the raw arguments decide). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}

@@ -36,12 +36,12 @@ export interface DriverSetup {
  * Installed binaries that cannot run are an error under 'auto' too (BinariesUnusableError): falling back
  * would hide the fix and fail later for another reason.
  */
-export async function setupDriver(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
+export async function setupDriver(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs, use: { probeCloners?: boolean } = {}): Promise<DriverSetup> {
   if (options.driver === 'docker') return setupDocker(options, layout);
-  if (options.driver === 'local') return setupLocal(options, layout, runAs);
+  if (options.driver === 'local') return setupLocal(options, layout, runAs, use.probeCloners ?? true);
   let noLocal: BinariesNotFoundError;
   try {
-    return await setupLocal(options, layout, runAs);
+    return await setupLocal(options, layout, runAs, use.probeCloners ?? true);
   } catch (err) {
     if (!(err instanceof BinariesNotFoundError)) throw err;
     noLocal = err;
@@ -57,12 +57,13 @@ export async function setupDriver(options: ResolvedOptions, layout: CacheLayout,
   }
 }
 
-async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs): Promise<DriverSetup> {
+/** Without probing (an engine that clones nothing: probes write to the cache directory), the copy cloner stands in. */
+async function setupLocal(options: ResolvedOptions, layout: CacheLayout, runAs: RunAs, probe: boolean): Promise<DriverSetup> {
   const binaries = await findBinaries({ binDir: options.binDir, cacheDir: layout.root });
   await assertReachable(runAs, layout.root, 'cache directory');
   await assertReachable(runAs, binaries.binDir, 'Postgres binaries in');
   if (binaries.libraryDir) await assertReachable(runAs, binaries.libraryDir, 'Postgres library links in');
-  const choice = await selectCloner(options.cloner, layout.root);
+  const choice = probe ? await selectCloner(options.cloner, layout.root) : { cloner: new CopyCloner(), reason: 'not probed: this engine clones nothing', probes: [] };
   return {
     name: 'local',
     cloner: choice.cloner,

@@ -22,7 +22,8 @@ import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
 import { reapDeadOwners, type ReapReport } from './reaper.js';
 import { loadSecret } from './secret.js';
-import { closeSession, openSession } from './session.js';
+import { readSecret, unrecordedSession, writeSession, type EngineUse } from './engine-use.js';
+import { closeSession } from './session.js';
 
 const log = logger('engine');
 
@@ -56,12 +57,20 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return Engine.create(resolveOptions(options));
 }
 
+export type { EngineUse };
+
+/** @internal An engine for one command-line use (see EngineUse). */
+export async function openEngine(options: EngineOptions, use: EngineUse): Promise<Engine> {
+  return Engine.create(resolveOptions(options), use);
+}
+
 /** Owns snapshots and branches in one cache directory. Dispose it to stop and remove its branches. */
 export class Engine implements AsyncDisposable {
   private readonly resources: TrackedResource[] = [];
   private readonly building = new Map<string, Promise<Snapshot>>();
   private readonly pools = new Set<Pool>();
   private closed = false;
+  private sessionRecorded = true;
   private unregister: () => void = () => undefined;
 
   private constructor(
@@ -70,18 +79,21 @@ export class Engine implements AsyncDisposable {
   ) {}
 
   /** @internal */
-  static async create(options: ResolvedOptions): Promise<Engine> {
+  static async create(options: ResolvedOptions, use: EngineUse = 'build'): Promise<Engine> {
     const layout = new CacheLayout(options.cacheDir);
-    try {
-      await mkdir(layout.root, { recursive: true });
-      await chmod(layout.root, 0o755);
-    } catch (err) {
-      throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+    if (use !== 'read') {
+      try {
+        await mkdir(layout.root, { recursive: true });
+        await chmod(layout.root, 0o755);
+      } catch (err) {
+        const verb = existsSync(layout.root) ? 'write to' : 'create';
+        throw new CacheDirError(`Cannot ${verb} the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
+      }
     }
     const runAs = resolveRunAs(options.user);
-    const setup = await setupDriver(options, layout, runAs);
-    const password = await loadSecret(layout.secret);
-    const session = await openSession(layout);
+    const setup = await setupDriver(options, layout, runAs, { probeCloners: use === 'build' });
+    const password = use === 'read' ? await readSecret(layout.secret) : await loadSecret(layout.secret);
+    const session = use === 'build' ? await writeSession(layout) : unrecordedSession();
     const settings = { ...defaultSettings(setup.major), ...options.settings };
     const ctx: EngineContext = {
       layout,
@@ -95,11 +107,12 @@ export class Engine implements AsyncDisposable {
       track: (resource) => engine.track(resource),
     };
     ctx.driver = setup.make(ctx);
-    if (options.reap) {
+    if (options.reap && use !== 'read') {
       await ctx.driver.reap();
       if (setup.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
     }
     const engine = new Engine(ctx, setup);
+    engine.sessionRecorded = use === 'build';
     engine.unregister = registerForExit(engine);
     log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, setup.name, setup.storage, setup.storageReason, ctx.driver.postgresVersion, layout.root);
     return engine;
@@ -128,7 +141,7 @@ export class Engine implements AsyncDisposable {
    * hash; the returned snapshot carries the recipe's name, which is recorded so the cache finds it by that name too.
    */
   async snapshot(recipe: SnapshotRequest): Promise<Snapshot> {
-    this.assertOpen();
+    this.assertBuilds();
     if (!recipe?.name) throw new UsageError('engine.snapshot() needs a recipe with a name, e.g. { name: "app", sql: ["db/schema.sql"] }.');
     assertName('Snapshot', recipe.name);
     noticeInitHashing(recipe);
@@ -154,7 +167,7 @@ export class Engine implements AsyncDisposable {
    * Closed with the engine.
    */
   pool(snapshot: Snapshot, options: PoolOptions = {}): Pool {
-    this.assertOpen();
+    this.assertBuilds();
     const pool = new Pool(snapshot, options);
     this.pools.add(pool);
     return pool;
@@ -213,9 +226,11 @@ export class Engine implements AsyncDisposable {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
     }
-    // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
-    await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
-    await closeSession(this.ctx.layout, this.ctx.session.id);
+    if (this.sessionRecorded) {
+      // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
+      await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
+      await closeSession(this.ctx.layout, this.ctx.session.id);
+    }
     this.unregister();
   }
 
@@ -270,8 +285,15 @@ export class Engine implements AsyncDisposable {
     return Object.fromEntries(Object.entries(this.ctx.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
   }
 
+  /** What is built is filed under the owner record, which engines opened only to read or maintain do not write. */
+  private assertBuilds(): void {
+    this.assertOpen();
+    if (!this.sessionRecorded) throw new UsageError('This engine was opened to read or maintain named branches; snapshots and branches need one from createEngine().');
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new UsageError('This engine was closed; create a new one with createEngine().');
   }
 }
+
 

@@ -10,7 +10,7 @@ import type { CacheLayout } from './layout.js';
 import { closeSession, listSessions, sessionAlive } from './session.js';
 
 const log = logger('reaper');
-/** Probe and socket scratch directories younger than this may belong to an engine that is starting. */
+/** Probe and socket scratch directories (and owner records being written) younger than this may belong to an engine that is starting. */
 const SCRATCH_GRACE_MS = 60_000;
 
 /** What a reaping pass removed. */
@@ -71,6 +71,17 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
       report.bytes! += await diskUsage(dir);
       await removeDir(dir);
       report.directories.push(dir);
+    }
+  }
+
+  // Owner records half-written when the disk was full (or the writer was killed between write and rename).
+  for (const name of await readdir(layout.sessions).catch(() => [] as string[])) {
+    if (!name.endsWith('.tmp')) continue;
+    const file = path.join(layout.sessions, name);
+    const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if (age > SCRATCH_GRACE_MS) {
+      await rm(file, { force: true });
+      report.directories.push(file);
     }
   }
 

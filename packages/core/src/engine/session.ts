@@ -26,8 +26,13 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
   await mkdir(layout.sessions, { recursive: true });
   // Written then renamed, so a reaper in another process never reads half a record.
   const tmp = `${layout.session(record.id)}.tmp`;
-  await writeFile(tmp, JSON.stringify(record));
-  await rename(tmp, layout.session(record.id));
+  try {
+    await writeFile(tmp, JSON.stringify(record));
+    await rename(tmp, layout.session(record.id));
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves the file created but empty
+    throw err;
+  }
   return record;
 }
 

@@ -7,6 +7,7 @@ import { mountsUnder, unmount } from '../system/mounts.js';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
 import { startServer } from '../drivers/local/local-server.js';
+import { clearStaleServerFiles } from '../drivers/local/stale-pid-file.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
 import { CloneError, describeCause, hintFor } from '../errors.js';
@@ -16,7 +17,7 @@ import { processStartTime } from '../system/proc.js';
 import { giveTo } from '../system/run-as.js';
 import type { NamedBranchMeta } from './named-meta.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
-import { liveServer, stopServerProcess } from './server-process.js';
+import { assertAnswers, diskFullError, liveServer, stopServerProcess } from './server-process.js';
 
 /** Named branches as postgres processes on copy-on-write clones in the branch directory. */
 export class LocalNamedRuntime implements NamedRuntime {
@@ -48,6 +49,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     await mkdir(socketDir, { recursive: true, mode: 0o700 });
     await chmod(socketDir, 0o700);
     await giveTo(this.ctx.runAs, socketDir);
+    await clearStaleServerFiles(dataDir, socketDir); // a server killed with -9 left it
     const server = await startServer(this.ctx.binaries, {
       dataDir: this.dataDir(meta),
       socketDir,
@@ -56,7 +58,15 @@ export class LocalNamedRuntime implements NamedRuntime {
       runAs: this.ctx.runAs,
       port: meta.port || undefined,
       label: `branch "${meta.name}"`,
+    }).catch(async (err: unknown) => {
+      throw (await diskFullError(dataDir, `Branch "${meta.name}" did not start`, err)) ?? err;
     });
+    try {
+      await assertAnswers(this.probeConnection({ ...meta, port: server.port }), `Branch "${meta.name}"`);
+    } catch (err) {
+      await server.stop('immediate');
+      throw err;
+    }
     meta.port = server.port;
     meta.server = { pid: server.pid, startTime: processStartTime(server.pid) };
   }

@@ -270,7 +270,12 @@ export class NamedBranches {
       const meta = await readNamedMeta(this.dir(name));
       if (!meta && !(await stat(this.dir(name)).catch(() => undefined))) await this.get(name);
       if (meta) this.assertDriver(name, meta.driver);
-      if (meta) await writeNamedMeta(this.dir(name), { ...meta, state: 'removing' });
+      // On a full disk the mark cannot be written; removing is what frees space, so it goes on unmarked.
+      if (meta) {
+        await writeNamedMeta(this.dir(name), { ...meta, state: 'removing' }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOSPC') throw err;
+        });
+      }
       if (meta) await this.removeAll(meta);
       else await removeDir(this.dir(name));
       if (meta?.fromBranch || meta?.ownSnapshot) await this.dropFrozenSnapshot(meta.snapshot.hash);

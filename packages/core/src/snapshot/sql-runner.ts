@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { SeedError } from '../errors.js';
 import type { RecipeFile } from './recipe.js';
 import { lineAndColumn, splitSql } from './sql-split.js';
+import { readSqlText } from './sql-text.js';
 
 const NO_TRANSACTION = /^\s*--\s*pgbranch:\s*no-transaction\b/i;
 
@@ -12,7 +12,7 @@ const NO_TRANSACTION = /^\s*--\s*pgbranch:\s*no-transaction\b/i;
  * Postgres reports without a position (a constraint violation, an error raised by a function).
  */
 export async function runSqlFile(client: pg.Client, file: RecipeFile, snapshotName: string): Promise<void> {
-  const text = await readFile(file.path, 'utf8');
+  const text = await readSqlText(file, snapshotName);
   const inTransaction = !NO_TRANSACTION.test(text);
   if (inTransaction) await client.query('BEGIN');
   for (const statement of splitSql(text)) {

@@ -7,10 +7,11 @@ import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { logger } from '../../log.js';
 import { buildSnapshot } from '../../snapshot/seeder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import { killSync } from '../../system/proc.js';
+import { hasExited, killSync } from '../../system/proc.js';
 import { giveTo } from '../../system/run-as.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
 import { startServer, type LocalServer } from './local-server.js';
+import { clearStaleServerFiles } from './stale-pid-file.js';
 
 const log = logger('branch');
 
@@ -57,8 +58,9 @@ export class LocalBranch implements BranchRuntime {
   get pid(): number | undefined {
     return this.server?.pid;
   }
+  /** False after suspend(), and when the server died (killed, crashed): resume() or reset() starts it again. */
   get running(): boolean {
-    return this.server !== undefined;
+    return this.server !== undefined && !hasExited(this.server.pid);
   }
 
   async reset(): Promise<void> {
@@ -74,7 +76,10 @@ export class LocalBranch implements BranchRuntime {
   }
 
   async resume(): Promise<void> {
-    if (!this.server) await this.start(this.port);
+    if (this.running) return;
+    const port = this.port;
+    await this.stopServer('immediate'); // a dead server: only forget it
+    await this.start(port);
   }
 
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
@@ -118,6 +123,7 @@ export class LocalBranch implements BranchRuntime {
   }
 
   private async start(port?: number): Promise<void> {
+    await clearStaleServerFiles(this.dataDir, this.socketDir); // left by a server that was killed
     this.server = await startServer(this.ctx.binaries, {
       dataDir: this.dataDir,
       socketDir: this.socketDir,
