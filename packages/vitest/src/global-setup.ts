@@ -1,4 +1,4 @@
-import { PoolServer, runSummary } from '@pgbranch/core';
+import { DEFAULT_TEARDOWN_TIMEOUT_MS, PoolServer, runSummary } from '@pgbranch/core';
 import type { TestProject } from 'vitest/node';
 import { loadOptions, type PgbranchProvided } from './options.js';
 
@@ -10,6 +10,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     engine: options,
     recipes: { default: { name: options.name ?? 'vitest', sql: options.sql, init: options.init, hashInputs: options.hashInputs, baseDir: root } },
     pool: options,
+    teardownTimeout: options.teardownTimeout,
   });
   const [snapshot] = server.snapshotInfo();
   const provided: PgbranchProvided = {
@@ -17,6 +18,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     key: 'default',
     isolation: options.isolation ?? 'file',
     keepOnFailure: options.keepOnFailure ?? false,
+    env: options.env ?? 'all',
+    teardownTimeout: options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS,
+    root,
     snapshot: { name: snapshot!.name, hash: snapshot!.hash, reused: snapshot!.reused },
   };
   project.provide('pgbranch', provided);
