@@ -52,7 +52,7 @@ describe.each(runners)('$runner: connections across teardown and reset (real run
     const { code, output, report } = await run('reset-open-pool', { EXAMPLE_RESET_POOL: '1' });
     expect(code, output).toBe(0);
     expect(report.numPassedTests).toBe(1);
-    expect(output).toMatch(new RegExp(`pgbranch: test/reset-open-pool\\.test\\.${ext}: branch\\.reset\\(\\) restarts the branch's server, which ended a connection that was open across it`));
+    expect(output).toMatch(new RegExp(`pgbranch: test/reset-open-pool\\.test\\.${ext}: reset\\(\\) restarts the branch's server, which ended a connection that was open across it`));
     expect(output).not.toContain(secret());
     expectNothingLeft(cacheDir);
   });

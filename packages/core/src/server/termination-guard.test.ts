@@ -20,7 +20,7 @@ describe('termination guard', () => {
   it('names the file and the next step, never more of the error than its code and message', () => {
     const err = Object.assign(new Error('Connection terminated unexpectedly'), { client: { password: 'hunter2' } });
     const line = terminationNotice('test/a.test.ts', 'reset', err);
-    expect(line).toMatch(/^pgbranch: test\/a\.test\.ts: branch\.reset\(\) restarts .*\(Connection terminated unexpectedly\)\. Close or re-create/);
+    expect(line).toMatch(/^pgbranch: test\/a\.test\.ts: reset\(\) restarts .*\(Connection terminated unexpectedly\)\. Close or re-create/);
     expect(line).not.toContain('hunter2');
     expect(terminationNotice('t.js', 'teardown', { code: '57P01', message: 'x' }, 300)).toMatch(/still open 300 ms after the file ended; pgbranch closed it \(57P01 x\)/);
   });

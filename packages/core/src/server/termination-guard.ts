@@ -34,7 +34,7 @@ export function terminationNotice(file: string, cause: TerminationCause, err: un
     );
   }
   return (
-    `pgbranch: ${file}: branch.${cause}() restarts the branch's server, which ended a connection that was open across it (${what}). ` +
+    `pgbranch: ${file}: ${cause}() restarts the branch's server, which ended a connection that was open across it (${what}). ` +
     `Close or re-create pools and clients around ${cause}(), or use isolation: 'test'. ` +
     'See "Connections, reset and teardown" in the pgbranch README.'
   );
