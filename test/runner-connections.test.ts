@@ -58,6 +58,31 @@ describe.each(runners)('$runner: connections across teardown and reset (real run
   });
 });
 
+describe('whole example suites with a reset-across pool and a lingering pool, in every worker mode', () => {
+  const cacheDir = path.join(base, 'runner-connections-modes');
+  const reportFile = path.join(base, 'runner-connections-modes-report.json');
+  beforeAll(() => freshCacheDir(cacheDir));
+  afterAll(() => freshCacheDir(cacheDir));
+  const env = { PGBRANCH_CACHE_DIR: cacheDir, EXAMPLE_RESET_POOL: '1', EXAMPLE_LINGER: '1', EXAMPLE_TEARDOWN_TIMEOUT: '300' };
+
+  // Files share a worker here, so one file's teardown runs into the next file's start.
+  it.each([
+    ['jest', 'jest-app', ['--no-cache', '--runInBand']],
+    ['jest', 'jest-app', ['--no-cache', '--workerThreads']],
+    ['vitest', 'vitest-app', ['--pool=threads', '--isolate=false']],
+    ['vitest', 'vitest-app', ['--pool=forks', '--isolate=false']],
+  ] as const)('%s %s %j', async (runner, project, args) => {
+    const { code, output, report } = await runRunner(project, runner, [...args], env, reportFile);
+    expect(code, output).toBe(0);
+    expect(report.numFailedTests).toBe(0);
+    expect(output).toMatch(/pgbranch: test\/reset-open-pool\.test\.[jt]s: reset\(\) restarts/);
+    expect(output).toMatch(/pgbranch: test\/lingering-client\.test\.[jt]s: a client connection was still open 300 ms/);
+    expect(output).not.toMatch(/Unhandled|Serialized Error/);
+    expect(output).not.toContain(readFileSync(path.join(cacheDir, 'secret'), 'utf8').trim());
+    expectNothingLeft(cacheDir);
+  });
+});
+
 describe('vitest: the env option (real runner)', () => {
   const cacheDir = path.join(base, 'runner-connections-env');
   const reportFile = path.join(base, 'runner-connections-env-report.json');

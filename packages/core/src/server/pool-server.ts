@@ -229,6 +229,9 @@ export class PoolServer implements AsyncDisposable {
     const lingering = drain ? await drainClients(held.lease.branch, this.teardownTimeout) : 0;
     const waitedMs = performance.now() - t0;
     log('%s released: waited %d ms for its clients, %d still open', held.lease.branch.name, Math.round(waitedMs), lingering);
+    // Stop the server before answering, so the worker hears of the connections it ends while it still
+    // expects to (its guard is up until a moment after the answer).
+    if (lingering > 0) await held.lease.branch.destroy().catch((err) => log('destroy %s: %s', held.lease.branch.name, describeCause(err)));
     if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
     return { lingering, waitedMs };
   }

@@ -33,6 +33,16 @@ describe('termination guard', () => {
     expect(after.after).toEqual({ listeners: 1, runnerBack: true });
   });
 
+  it('keeps guarding, and loses no handler, under a runner that swaps the handlers per file (jest-circus)', () => {
+    const { status, stdout, stderr } = run('swapped');
+    expect(status, stderr).toBe(0);
+    expect(JSON.parse(stdout.trim())).toEqual({
+      got: { top: ['bug after the run'], circus: ['bug in file 2'], guard: ['reset in file 2'] },
+      listeners: 1,
+      topBack: true,
+    });
+  });
+
   it('lets any other error crash a process that had no handler, as it would without the guard', () => {
     const { status, stdout, stderr } = run('alone');
     expect(status).not.toBe(0);

@@ -61,6 +61,9 @@ export class TerminationGuard {
 
   /** Opens (or extends) a window; the returned function closes it after `graceMs`, once every holder has. */
   hold(onTermination: (err: unknown) => void, graceMs = 250): () => void {
+    // A runner that swapped the handlers meanwhile (jest-circus does at the start of each file) took ours
+    // out: that window no longer guards anything, open a new one in front of the current handlers.
+    if (this.window && !EVENTS.every((e) => events.listeners(e).includes(this.window!.ours.get(e)!))) this.retire(this.window);
     const window = this.window ?? this.open(onTermination);
     window.onTermination = onTermination;
     window.holds++;
@@ -80,7 +83,7 @@ export class TerminationGuard {
       const held = events.listeners(event) as Listener[];
       for (const l of held) events.off(event, l);
       const ours: Listener = (err, extra) => {
-        if (window.closed) return this.stale(event, ours, err);
+        if (window.closed) return this.stale(window, event, err, extra);
         if (isConnectionTermination(err)) return window.onTermination(err);
         if (held.length === 0) {
           // Nobody handled these before: behave as if we were not here.
@@ -100,22 +103,31 @@ export class TerminationGuard {
     return window;
   }
 
+  /** Ends a window: hands the handlers back, unless someone registered others meanwhile (they took charge). */
   private close(window: Window): void {
-    if (window.closed) return;
-    window.closed = true;
-    if (this.window === window) this.window = undefined;
+    this.retire(window);
     for (const event of EVENTS) {
       events.off(event, window.ours.get(event)!);
-      // Someone who registered meanwhile (a runner starting the next file) took charge: what we held was
-      // replaced. Otherwise hand the handlers back.
       if (events.listenerCount(event) === 0) for (const l of window.held.get(event)!) events.on(event, l);
     }
   }
 
-  /** A closed window's listener that someone restored after all: it leaves, and lets the error through. */
-  private stale(event: Event, ours: Listener, err: unknown): void {
-    events.off(event, ours);
-    if (events.listenerCount(event) === 0)
+  private retire(window: Window): void {
+    window.closed = true;
+    if (this.window === window) this.window = undefined;
+  }
+
+  /**
+   * A closed window's listener that a runner put back (jest-circus restores the handlers it found when a
+   * file started, ours among them): it stands for the handlers it held, so it gives them their place
+   * back and passes the error on, or lets it crash the process when there were none.
+   */
+  private stale(window: Window, event: Event, err: unknown, extra: unknown): void {
+    events.off(event, window.ours.get(event)!);
+    const held = window.held.get(event)!;
+    for (const l of held) if (!events.listeners(event).includes(l)) events.on(event, l);
+    if (held.length > 0) for (const l of held) l.call(process, err, extra);
+    else if (events.listenerCount(event) === 0)
       process.nextTick(() => {
         throw err;
       });
