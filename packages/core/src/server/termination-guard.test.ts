@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { isConnectionTermination, terminationNotice } from './termination-guard.js';
+import { isConnectionTermination, TerminationGuard, terminationNotice } from './termination-guard.js';
 
-const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../test/support/scripts/termination-guard.mjs');
-const run = (mode: string) => spawnSync(process.execPath, [script, mode], { encoding: 'utf8' });
+const terminated = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('termination guard', () => {
   it('recognises node-postgres termination errors, wrapped or not, and nothing else', () => {
@@ -25,28 +23,44 @@ describe('termination guard', () => {
     expect(terminationNotice('t.js', 'teardown', { code: '57P01', message: 'x' }, 300)).toMatch(/still open 300 ms after the file ended; pgbranch closed it \(57P01 x\)/);
   });
 
-  it('takes termination errors from the runner’s handlers for its window, passes others on, and gives the handlers back', () => {
-    const { status, stdout, stderr } = run('forward');
-    expect(status, stderr).toBe(0);
-    const [during, after] = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(during.during).toEqual({ seen: ['57P01', 'ERR_UNHANDLED_ERROR'], runner: ['a real bug'], listeners: 1, runnerHeld: true });
-    expect(after.after).toEqual({ listeners: 1, runnerBack: true });
+  it('during its window, takes the termination error an emitter has no listener for; everything else goes on as before', async () => {
+    const guard = new TerminationGuard();
+    const original = EventEmitter.prototype.emit;
+    const seen: unknown[] = [];
+    const release = guard.hold((err) => seen.push(err), 20);
+    const idle = new EventEmitter(); // an idle pool connection: nobody listens to its 'error'
+    const err = terminated();
+    expect(idle.emit('error', err)).toBe(false);
+    expect(seen).toEqual([err]);
+    expect(() => idle.emit('error', new Error('a real bug'))).toThrow('a real bug');
+    const listened = new EventEmitter();
+    const heard: unknown[] = [];
+    listened.on('error', (e) => heard.push(e));
+    listened.emit('error', err);
+    expect(heard).toEqual([err]);
+    let data: unknown;
+    idle.on('data', (d) => (data = d));
+    idle.emit('data', 42);
+    expect(data).toBe(42);
+    release();
+    await wait(50);
+    expect(EventEmitter.prototype.emit).toBe(original);
+    expect(() => idle.emit('error', terminated())).toThrow('administrator command');
+    expect(seen).toHaveLength(1);
   });
 
-  it('keeps guarding, and loses no handler, under a runner that swaps the handlers per file (jest-circus)', () => {
-    const { status, stdout, stderr } = run('swapped');
-    expect(status, stderr).toBe(0);
-    expect(JSON.parse(stdout.trim())).toEqual({
-      got: { top: ['bug after the run'], circus: ['bug in file 2'], guard: ['reset in file 2'] },
-      listeners: 1,
-      topBack: true,
-    });
-  });
-
-  it('lets any other error crash a process that had no handler, as it would without the guard', () => {
-    const { status, stdout, stderr } = run('alone');
-    expect(status).not.toBe(0);
-    expect(stderr).toContain('a real bug, unhandled');
-    expect(stdout).toBe('');
+  it('stays open until every holder has released, and the latest holder hears of terminations', async () => {
+    const guard = new TerminationGuard();
+    const first: unknown[] = [];
+    const second: unknown[] = [];
+    const releaseFirst = guard.hold((e) => first.push(e), 10);
+    const releaseSecond = guard.hold((e) => second.push(e), 60);
+    releaseFirst();
+    await wait(30);
+    new EventEmitter().emit('error', terminated());
+    expect([first.length, second.length]).toEqual([0, 1]);
+    releaseSecond();
+    await wait(90);
+    expect(() => new EventEmitter().emit('error', terminated())).toThrow();
   });
 });

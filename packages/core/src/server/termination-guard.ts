@@ -1,9 +1,5 @@
-type Event = 'uncaughtException' | 'unhandledRejection';
-type Listener = (...args: unknown[]) => void;
-// process.on/off typed loosely: the two events' listener types differ only in their arguments.
-const events = process as unknown as NodeJS.EventEmitter;
+import { EventEmitter } from 'node:events';
 
-const EVENTS: Event[] = ['uncaughtException', 'unhandledRejection'];
 /** admin_shutdown, crash_shutdown, cannot_connect_now, and the sockets of a server going away. */
 const TERMINATION_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 const TERMINATION_MESSAGE = /^Connection terminated( unexpectedly)?$|terminating connection due to administrator command|the database system is (shutting down|starting up)/;
@@ -40,31 +36,33 @@ export function terminationNotice(file: string, cause: TerminationCause, err: un
   );
 }
 
+type Emit = typeof EventEmitter.prototype.emit;
+
 interface Window {
-  held: Map<Event, Listener[]>;
-  ours: Map<Event, Listener>;
   holds: number;
-  closed: boolean;
   onTermination: (err: unknown) => void;
+  original: Emit;
+  patched: Emit;
 }
 
 /**
- * While pgbranch stops a branch on purpose (reset, snapshot, the end of a file), the open connections of
- * the file's clients are ended, and a client nobody listens to (an idle `pg.Pool` connection) raises
- * its error as an uncaught exception: the runner would fail the run, and print the client object
- * (with its password) along with it. For those moments the guard stands in front of the runner's
- * handlers: termination errors go to the window's `onTermination`, every other error to the handlers
- * that were there (or, when there were none, is thrown again as it would have been).
+ * While pgbranch stops a branch on purpose (reset, snapshot, the end of a file), the file's open
+ * connections are ended, and a client nobody listens to (an idle `pg.Pool` connection, a `pg.Client`
+ * without an 'error' listener) emits its error with no listener, which throws: an uncaught exception
+ * that fails the run, and that vitest prints with the client object, password included (pg-pool attaches
+ * the client to the error as `err.client`). For those moments the guard sees 'error' events that nobody
+ * listens to: a connection-termination error goes to the window's `onTermination` instead of being
+ * thrown; every other event, and every error someone listens to, goes on exactly as before.
+ *
+ * It works at the emitter rather than through the process's 'uncaughtException' handlers, which the
+ * runners own and swap per file (jest-circus), and where an extra listener changes vitest's behaviour.
  */
 export class TerminationGuard {
   private window: Window | undefined;
 
   /** Opens (or extends) a window; the returned function closes it after `graceMs`, once every holder has. */
   hold(onTermination: (err: unknown) => void, graceMs = 250): () => void {
-    // A runner that swapped the handlers meanwhile (jest-circus does at the start of each file) took ours
-    // out: that window no longer guards anything, open a new one in front of the current handlers.
-    if (this.window && !EVENTS.every((e) => events.listeners(e).includes(this.window!.ours.get(e)!))) this.retire(this.window);
-    const window = this.window ?? this.open(onTermination);
+    const window = (this.window ??= this.open());
     window.onTermination = onTermination;
     window.holds++;
     let released = false;
@@ -77,60 +75,29 @@ export class TerminationGuard {
     };
   }
 
-  private open(onTermination: (err: unknown) => void): Window {
-    const window: Window = { held: new Map(), ours: new Map(), holds: 0, closed: false, onTermination };
-    for (const event of EVENTS) {
-      const held = events.listeners(event) as Listener[];
-      for (const l of held) events.off(event, l);
-      const ours: Listener = (err, extra) => {
-        if (window.closed) return this.stale(window, event, err, extra);
-        if (isConnectionTermination(err)) return window.onTermination(err);
-        if (held.length === 0) {
-          // Nobody handled these before: behave as if we were not here.
-          this.close(window);
-          process.nextTick(() => {
-            throw err;
-          });
-          return;
+  private open(): Window {
+    const guard = this;
+    const original = EventEmitter.prototype.emit;
+    const window: Window = {
+      holds: 0,
+      onTermination: () => undefined,
+      original,
+      patched: function (this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
+        if (event === 'error' && guard.window === window && this.listenerCount('error') === 0 && isConnectionTermination(args[0])) {
+          window.onTermination(args[0]);
+          return false;
         }
-        for (const l of held) l.call(process, err, extra);
-      };
-      window.held.set(event, held);
-      window.ours.set(event, ours);
-      events.on(event, ours);
-    }
-    this.window = window;
+        return original.call(this, event, ...args);
+      } as Emit,
+    };
+    EventEmitter.prototype.emit = window.patched;
     return window;
   }
 
-  /** Ends a window: hands the handlers back, unless someone registered others meanwhile (they took charge). */
   private close(window: Window): void {
-    this.retire(window);
-    for (const event of EVENTS) {
-      events.off(event, window.ours.get(event)!);
-      if (events.listenerCount(event) === 0) for (const l of window.held.get(event)!) events.on(event, l);
-    }
-  }
-
-  private retire(window: Window): void {
-    window.closed = true;
     if (this.window === window) this.window = undefined;
-  }
-
-  /**
-   * A closed window's listener that a runner put back (jest-circus restores the handlers it found when a
-   * file started, ours among them): it stands for the handlers it held, so it gives them their place
-   * back and passes the error on, or lets it crash the process when there were none.
-   */
-  private stale(window: Window, event: Event, err: unknown, extra: unknown): void {
-    events.off(event, window.ours.get(event)!);
-    const held = window.held.get(event)!;
-    for (const l of held) if (!events.listeners(event).includes(l)) events.on(event, l);
-    if (held.length > 0) for (const l of held) l.call(process, err, extra);
-    else if (events.listenerCount(event) === 0)
-      process.nextTick(() => {
-        throw err;
-      });
+    // Someone who wrapped emit after us keeps their wrapper; ours then only passes events through.
+    if (EventEmitter.prototype.emit === window.patched) EventEmitter.prototype.emit = window.original;
   }
 }
 
