@@ -63,4 +63,18 @@ describe('termination guard', () => {
     await wait(90);
     expect(() => new EventEmitter().emit('error', terminated())).toThrow();
   });
+
+  it('takes the unhandled rejection of a query whose connection was ended, during its window only', async () => {
+    const guard = new TerminationGuard();
+    const seen: unknown[] = [];
+    const before = process.listenerCount('unhandledRejection');
+    const release = guard.hold((err) => seen.push(err), 20);
+    const err = terminated();
+    void Promise.reject(err); // cleanup that was not awaited
+    await wait(10);
+    expect(seen).toEqual([err]);
+    release();
+    await wait(50);
+    expect(process.listenerCount('unhandledRejection')).toBe(before);
+  });
 });

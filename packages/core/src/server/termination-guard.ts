@@ -43,6 +43,7 @@ interface Window {
   onTermination: (err: unknown) => void;
   original: Emit;
   patched: Emit;
+  onRejection: (reason: unknown, promise: Promise<unknown>) => void;
 }
 
 /**
@@ -56,6 +57,9 @@ interface Window {
  *
  * It works at the emitter rather than through the process's 'uncaughtException' handlers, which the
  * runners own and swap per file (jest-circus), and where an extra listener changes vitest's behaviour.
+ * Queries still running when their connection is ended reject; when nobody handles that (cleanup
+ * that was not awaited), the window's 'unhandledRejection' listener takes termination errors, and hands
+ * any other reason on as if it were not there.
  */
 export class TerminationGuard {
   private window: Window | undefined;
@@ -89,15 +93,38 @@ export class TerminationGuard {
         }
         return original.call(this, event, ...args);
       } as Emit,
+      onRejection: (reason, promise) => {
+        if (guard.window === window && isConnectionTermination(reason)) return window.onTermination(reason);
+        passOn(window.onRejection, reason, promise);
+      },
     };
     EventEmitter.prototype.emit = window.patched;
+    process.on('unhandledRejection', window.onRejection);
     return window;
   }
 
   private close(window: Window): void {
     if (this.window === window) this.window = undefined;
+    process.off('unhandledRejection', window.onRejection);
     // Someone who wrapped emit after us keeps their wrapper; ours then only passes events through.
     if (EventEmitter.prototype.emit === window.patched) EventEmitter.prototype.emit = window.original;
+  }
+}
+
+/**
+ * Gives an unhandled rejection to the process as if `ours` were not listening: to the other listeners,
+ * which a runner may have skipped because ours was there (vitest reports only when it is alone), or, when
+ * there are none, as Node's default does: thrown as an uncaught exception.
+ */
+function passOn(ours: (reason: unknown, promise: Promise<unknown>) => void, reason: unknown, promise: Promise<unknown>): void {
+  process.off('unhandledRejection', ours);
+  try {
+    if (!process.emit('unhandledRejection', reason, promise))
+      process.nextTick(() => {
+        throw reason;
+      });
+  } finally {
+    process.on('unhandledRejection', ours);
   }
 }
 
