@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
+import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
 import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-jest');
@@ -69,5 +70,21 @@ describe('jest environment on the example project (real jest CLI)', () => {
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
     expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 1 servers/);
     expectNothingLeft();
+  });
+});
+
+describe('jest package types', () => {
+  const dist = path.join(repoRoot, 'packages/jest/dist');
+
+  it('import nothing from @jest/* (not dependencies of ours)', () => {
+    const declarations = readdirSync(dist).filter((f) => f.endsWith('.d.ts'));
+    expect(declarations).toContain('environment.d.ts');
+    for (const file of declarations) expect(readFileSync(path.join(dist, file), 'utf8'), file).not.toMatch(/from ['"]@jest\//);
+  });
+
+  it('type globalThis.pgbranch for a tsconfig that only lists the package in "types"', () => {
+    const tsc = path.join(repoRoot, 'node_modules/.bin/tsc');
+    // Throws with tsc's diagnostics when the global is missing or mistyped.
+    execFileSync(tsc, ['-p', 'types-check'], { cwd: path.join(repoRoot, 'fixtures/projects/jest-app'), encoding: 'utf8' });
   });
 });

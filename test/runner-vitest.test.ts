@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersOf, dockerUnavailable, TEST_IMAGE } from './support/docker.js';
 import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
 import { requireAll } from './support/targets.js';
-import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
+import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, runRunnerOutput, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest-report.json');
@@ -91,6 +91,15 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     expect(rows).toEqual([{ name: 'kept-row' }]);
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
     expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 1 servers/);
+    expectNothingLeft();
+  });
+
+  it('reports a seed failure alone (file, line, statement) and exits non-zero', async () => {
+    const { code, output } = await runRunnerOutput('vitest-app', 'vitest', [], { PGBRANCH_CACHE_DIR: cacheDir, EXAMPLE_RECIPE: 'broken' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/pgbranch: Snapshot "sync-store" failed at \S*broken\/002_orders\.sql:7:39: syntax error at or near "DEFAUL"/);
+    expect(output).toContain("NOT NULL DEFAUL 'pending'");
+    expect(output).not.toMatch(/No test files found|Unhandled Error/);
     expectNothingLeft();
   });
 });

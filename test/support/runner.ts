@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { postgresProcessesUnder, repoRoot } from './processes.js';
@@ -18,28 +19,32 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, ...extra, FORCE_COLOR: '0', NO_COLOR: '1' };
 }
 
-/** Runs a runner's CLI (from the workspace's node_modules/.bin) in an example project and reads its JSON report. */
-export function runRunner(project: string, bin: 'vitest' | 'jest', args: string[], env: NodeJS.ProcessEnv, reportFile: string): Promise<RunnerResult> {
+/** Runs a runner's CLI (from the workspace's node_modules/.bin) in an example project: exit code and output. */
+export function runRunnerOutput(project: string, bin: 'vitest' | 'jest', args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   const cwd = path.join(repoRoot, 'fixtures/projects', project);
   const binPath = path.join(cwd, 'node_modules/.bin', bin);
-  const reportArgs = bin === 'vitest' ? ['--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`] : ['--json', `--outputFile=${reportFile}`];
   return new Promise((resolve, reject) => {
-    const child = spawn(binPath, [...(bin === 'vitest' ? ['run'] : []), ...args, ...reportArgs], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binPath, [...(bin === 'vitest' ? ['run'] : []), ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.once('error', reject);
-    child.once('close', (code) => {
-      let report: RunnerResult['report'];
-      try {
-        report = JSON.parse(readFileSync(reportFile, 'utf8'));
-      } catch (err) {
-        reject(new Error(`${bin} ${args.join(' ')} wrote no report (exit ${code}):\n${output}`, { cause: err }));
-        return;
-      }
-      resolve({ code, output, report });
-    });
+    child.once('close', (code) => resolve({ code, output }));
   });
+}
+
+/** Runs a runner's CLI in an example project and reads its JSON report. */
+export async function runRunner(project: string, bin: 'vitest' | 'jest', args: string[], env: NodeJS.ProcessEnv, reportFile: string): Promise<RunnerResult> {
+  const reportArgs = bin === 'vitest' ? ['--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`] : ['--json', `--outputFile=${reportFile}`];
+  await rm(reportFile, { force: true });
+  const { code, output } = await runRunnerOutput(project, bin, [...args, ...reportArgs], env);
+  let report: RunnerResult['report'];
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  } catch (err) {
+    throw new Error(`${bin} ${args.join(' ')} wrote no report (exit ${code}):\n${output}`, { cause: err });
+  }
+  return { code, output, report };
 }
 
 /** The summary line both runner plugins print at the end of a run. Groups: files, leases, built|reused. */

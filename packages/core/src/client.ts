@@ -3,7 +3,8 @@
  * sets. Kept apart from the engine so that a worker does not load it for every test file.
  */
 export { PoolClient } from './server/pool-client.js';
-export { envFor } from './server/lease-env.js';
-export type { LeaseInfo, PoolAddress } from './server/protocol.js';
+export { envFor, LeaseEnv, type LeaseEnvOption } from './server/lease-env.js';
+export { terminationGuard, terminationNotice, isConnectionTermination, type TerminationCause } from './server/termination-guard.js';
+export type { LeaseInfo, PoolAddress, ReleaseResult } from './server/protocol.js';
 export type { KeptBranch } from './server/pool-server.js';
 export { PgbranchError } from './errors.js';

@@ -1,10 +1,17 @@
-import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
-import type { Circus } from '@jest/types';
 import { TestEnvironment } from 'jest-environment-node';
-import { envFor, PgbranchError, PoolClient, type LeaseInfo } from '@pgbranch/core/client';
-import { ADDRESS_ENV, optionsOf, type JestBranch } from './options.js';
+import { LeaseEnv, PgbranchError, PoolClient, terminationGuard, terminationNotice, type LeaseInfo, type TerminationCause } from '@pgbranch/core/client';
+import { ADDRESS_ENV, DEFAULT_TEARDOWN_TIMEOUT_MS, optionsOf, type JestBranch } from './options.js';
 
 export type { PgbranchJestOptions, JestBranch } from './options.js';
+
+declare global {
+  /** This test file's branch, set by the `@pgbranch/jest` environment. */
+  // eslint-disable-next-line no-var
+  var pgbranch: JestBranch;
+}
+
+/** The jest-circus events this environment reacts to (jest 29 and 30 send these shapes). */
+type TestEvent = { name: string; test?: { name: string } };
 
 /**
  * A jest-environment-node that leases its own PostgreSQL branch for the test file (or each test) and
@@ -16,15 +23,23 @@ export default class PgbranchEnvironment extends TestEnvironment {
   private failed = false;
   private testsStarted = 0;
   private readonly testPath: string;
+  private readonly file: string;
   private readonly isolation: 'file' | 'test';
   private readonly keepOnFailure: boolean;
+  private readonly teardownTimeout: number;
+  private readonly env: LeaseEnv;
 
-  constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
-    super(config, context);
+  constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
+    super(...args);
+    const [config, context] = args;
     this.testPath = context.testPath;
+    const rootDir = config.projectConfig.rootDir;
+    this.file = this.testPath.startsWith(rootDir + '/') ? this.testPath.slice(rootDir.length + 1) : this.testPath;
     const options = optionsOf(config.projectConfig);
     this.isolation = options.isolation ?? 'file';
     this.keepOnFailure = options.keepOnFailure ?? false;
+    this.teardownTimeout = options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS;
+    this.env = new LeaseEnv(this.global.process.env, options.env);
   }
 
   override async setup(): Promise<void> {
@@ -47,15 +62,15 @@ export default class PgbranchEnvironment extends TestEnvironment {
       get name() {
         return env.current().branch;
       },
-      reset: () => env.client!.reset(env.current().leaseId),
+      reset: () => env.guarded('reset', () => env.client!.reset(env.current().leaseId)),
     };
     this.global.pgbranch = api;
   }
 
-  async handleTestEvent(event: Circus.Event): Promise<void> {
+  async handleTestEvent(event: TestEvent): Promise<void> {
     if (event.name === 'test_fn_failure' || event.name === 'hook_failure') this.failed = true;
     if (event.name === 'test_start' && this.isolation === 'test' && this.testsStarted++ > 0) {
-      await this.giveBack(`${this.testPath} > ${event.test.name}`);
+      await this.giveBack(`${this.testPath} > ${event.test?.name ?? 'a test'}`);
       this.failed = false;
       this.use(await this.client!.acquire('default', this.testPath));
     }
@@ -72,7 +87,7 @@ export default class PgbranchEnvironment extends TestEnvironment {
 
   private use(lease: LeaseInfo): void {
     this.lease = lease;
-    Object.assign(this.global.process.env, envFor(lease));
+    this.env.use(lease);
   }
 
   private current(): LeaseInfo {
@@ -80,16 +95,40 @@ export default class PgbranchEnvironment extends TestEnvironment {
     return this.lease;
   }
 
+  /**
+   * Runs something that stops the branch's server (reset, release) with the termination guard up: the
+   * errors of connections it ends become one line naming the file instead of an uncaught exception.
+   */
+  private async guarded<T>(cause: TerminationCause, fn: (tell: (err?: unknown) => void) => Promise<T>): Promise<T> {
+    let told = false;
+    const tell = (err?: unknown) => {
+      if (told) return;
+      told = true;
+      process.stderr.write(terminationNotice(this.file, cause, err, cause === 'teardown' ? this.teardownTimeout : undefined) + '\n');
+    };
+    const done = terminationGuard().hold(tell);
+    try {
+      return await fn(tell);
+    } finally {
+      done();
+    }
+  }
+
   private async giveBack(reason: string): Promise<void> {
     const lease = this.lease;
-    if (!lease || !this.client) return;
+    const client = this.client;
+    if (!lease || !client) return;
     this.lease = undefined;
     if (this.failed && this.keepOnFailure) {
-      const kept = await this.client.keep(lease.leaseId, reason);
+      const kept = await client.keep(lease.leaseId, reason);
       const viaSocket = kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : '';
       process.stderr.write(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${viaSocket}\n`);
-    } else {
-      await this.client.release(lease.leaseId);
+      return;
     }
+    // The server waits for this file's connections to close (bounded), then destroys the branch.
+    await this.guarded('teardown', async (tell) => {
+      const { lingering } = await client.release(lease.leaseId);
+      if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
+    });
   }
 }

@@ -1,9 +1,14 @@
 import { PoolServer } from '@pgbranch/core';
-import type { Config } from '@jest/types';
 import { ADDRESS_ENV, optionsOf, SERVER_KEY } from './options.js';
 
 /** Seeds or reuses the snapshot and starts the pool server; workers find it through PGBRANCH_POOL_ADDRESS. */
-export default async function globalSetup(_globalConfig: Config.GlobalConfig, projectConfig: Config.ProjectConfig): Promise<void> {
+/** The part of jest's project config global setup reads (the same in jest 29 and 30). */
+interface ProjectConfig {
+  rootDir: string;
+  testEnvironmentOptions?: Record<string, unknown>;
+}
+
+export default async function globalSetup(_globalConfig: unknown, projectConfig: ProjectConfig): Promise<void> {
   const options = optionsOf(projectConfig);
   const server = await PoolServer.start({
     engine: options,
@@ -11,6 +16,7 @@ export default async function globalSetup(_globalConfig: Config.GlobalConfig, pr
       default: { name: options.name ?? 'jest', sql: options.sql, init: options.init, hashInputs: options.hashInputs, baseDir: projectConfig.rootDir },
     },
     pool: options,
+    teardownTimeout: options.teardownTimeout,
   });
   // Workers start after global setup and inherit the environment.
   process.env[ADDRESS_ENV] = server.address;

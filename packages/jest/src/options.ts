@@ -7,7 +7,10 @@ export type PgbranchJestOptions = RunnerOptions;
 export interface JestBranch {
   readonly url: string;
   readonly name: string;
-  /** Throws away every change: back to the snapshot, on the same URL. */
+  /**
+   * Throws away every change: back to the snapshot, on the same URL. The server restarts, which ends
+   * every open connection (as any restart does): close or re-create pools and clients around it.
+   */
   reset(): Promise<void>;
 }
 
@@ -19,8 +22,6 @@ export function optionsOf(projectConfig: { testEnvironmentOptions?: Record<strin
 /** The variable that tells jest workers where the pool server listens. */
 export const ADDRESS_ENV = 'PGBRANCH_POOL_ADDRESS';
 export const SERVER_KEY = Symbol.for('pgbranch.jest.server');
+/** Same default as the pool server's (kept here so workers need not load the engine). */
+export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
-declare global {
-  // eslint-disable-next-line no-var
-  var pgbranch: JestBranch;
-}

@@ -1,4 +1,4 @@
-import type { RunnerOptions } from '@pgbranch/core';
+import type { LeaseEnvOption, RunnerOptions } from '@pgbranch/core';
 
 /** Options of the pgbranch vitest plugin. All optional except a way to build the schema (`sql` and/or `init`). */
 export type PgbranchVitestOptions = RunnerOptions;
@@ -9,6 +9,12 @@ export interface PgbranchProvided {
   key: string;
   isolation: 'file' | 'test';
   keepOnFailure: boolean;
+  /** Which variables each file gets. */
+  env: LeaseEnvOption;
+  /** How long a released branch waits for the file's connections to close, in ms. */
+  teardownTimeout: number;
+  /** The project root, to name files relative to it in messages. */
+  root: string;
   snapshot: { name: string; hash: string; reused: boolean };
 }
 

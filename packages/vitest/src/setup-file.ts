@@ -1,18 +1,20 @@
 import { afterAll, beforeEach, expect, inject } from 'vitest';
-import { envFor, PoolClient, type LeaseInfo } from '@pgbranch/core/client';
+import { LeaseEnv, PoolClient, terminationGuard, terminationNotice, type LeaseInfo } from '@pgbranch/core/client';
 import { current, setCurrent } from './runtime.js';
 
 // Runs in the worker before each test file is imported: lease a branch (top-level await) and point
 // the environment at it, so even module-level code sees the right DATABASE_URL.
 const provided = inject('pgbranch');
 const holder = expect.getState().testPath ?? 'unknown test file';
+const file = provided.root && holder.startsWith(provided.root + '/') ? holder.slice(provided.root.length + 1) : holder;
 const client = await PoolClient.connect(provided.address);
+const env = new LeaseEnv(process.env, provided.env);
 let failed = false;
 let testsSeen = 0;
 
 function use(lease: LeaseInfo): void {
-  Object.assign(process.env, envFor(lease));
-  setCurrent({ client, lease, children: new Set() });
+  env.use(lease);
+  setCurrent({ client, lease, children: new Set(), file });
 }
 
 async function giveBack(reason: string): Promise<void> {
@@ -23,8 +25,22 @@ async function giveBack(reason: string): Promise<void> {
   if (failed && provided.keepOnFailure) {
     const kept = await client.keep(state.lease.leaseId, reason);
     console.warn(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : ''}`);
-  } else {
-    await client.release(state.lease.leaseId);
+    return;
+  }
+  // The server waits for this file's connections to close (bounded), then destroys the branch; the
+  // guard turns the errors of connections it had to end into one line naming the file.
+  let told = false;
+  const tell = (err?: unknown) => {
+    if (told) return;
+    told = true;
+    process.stderr.write(terminationNotice(file, 'teardown', err, provided.teardownTimeout) + '\n');
+  };
+  const done = terminationGuard().hold(tell);
+  try {
+    const { lingering } = await client.release(state.lease.leaseId);
+    if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
+  } finally {
+    done();
   }
 }
 

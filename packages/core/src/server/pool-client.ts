@@ -2,7 +2,7 @@ import net from 'node:net';
 import { PgbranchError, UsageError } from '../errors.js';
 import type { PoolStats } from '../pool/pool.js';
 import type { KeptBranch } from './pool-server.js';
-import { LineDecoder, parseAddress, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse } from './protocol.js';
+import { LineDecoder, parseAddress, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -34,9 +34,13 @@ export class PoolClient implements AsyncDisposable {
   acquire(key: string, holder?: string): Promise<LeaseInfo> {
     return this.call({ op: 'acquire', key, holder }) as Promise<LeaseInfo>;
   }
-  /** Gives a lease back. Late or repeated releases are harmless here (the server ignores unknown leases). */
-  release(leaseId: string): Promise<void> {
-    return this.call({ op: 'release', leaseId }) as Promise<void>;
+  /**
+   * Gives a lease back. The server waits (at most its `teardownTimeout`) for the branch's client
+   * connections to close before destroying it, and reports those it had to end. Late or repeated
+   * releases are harmless here (the server ignores unknown leases).
+   */
+  release(leaseId: string): Promise<ReleaseResult> {
+    return this.call({ op: 'release', leaseId }) as Promise<ReleaseResult>;
   }
   /** Keeps a lease's branch running after the run (for a failed test to inspect); returns how to reach it. */
   keep(leaseId: string, reason?: string): Promise<KeptBranch> {

@@ -10,7 +10,8 @@ import type { Lease } from '../pool/lease.js';
 import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { planKeptBranch } from '../named/kept-branch.js';
-import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse } from './protocol.js';
+import { drainClients } from './client-drain.js';
+import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -22,7 +23,15 @@ export interface PoolServerOptions {
   pool?: PoolOptions;
   /** Listen on a unix socket (default) or on 127.0.0.1. */
   listen?: 'unix' | 'tcp';
+  /**
+   * On release, how long to wait for the holder's client connections to close before the branch is
+   * destroyed (what is still open then is ended). @default 2000
+   */
+  teardownTimeout?: number;
 }
+
+/** @see PoolServerOptions.teardownTimeout */
+export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
 /** A branch kept running after a failure, for a person to inspect: a named branch (`branch` is its name). */
 export interface KeptBranch {
@@ -72,6 +81,7 @@ export class PoolServer implements AsyncDisposable {
     private readonly snapshots: Map<string, Snapshot>,
     private readonly pools: Map<string, Pool>,
     private readonly socketPath: string | undefined,
+    private readonly teardownTimeout: number,
   ) {
     server.on('connection', (socket) => this.accept(socket));
   }
@@ -100,7 +110,7 @@ export class PoolServer implements AsyncDisposable {
         address = `unix:${socketPath}`;
       }
       log('pool server listening on %s', address);
-      return new PoolServer(engine, server, address, snapshots, pools, socketPath);
+      return new PoolServer(engine, server, address, snapshots, pools, socketPath, options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS);
     } catch (err) {
       await engine.close();
       throw err;
@@ -181,8 +191,7 @@ export class PoolServer implements AsyncDisposable {
         if (request.holder) this.holders.add(request.holder);
         return this.acquire(connection, request.key);
       case 'release':
-        await this.releaseLease(request.leaseId);
-        return null;
+        return this.releaseLease(request.leaseId, { drain: true });
       case 'keep':
         return this.keep(request.leaseId, request.reason ?? 'kept');
       case 'reset':
@@ -213,12 +222,25 @@ export class PoolServer implements AsyncDisposable {
     return { leaseId: lease.id, key, branch: lease.branch.name, url: lease.url, ...c, socketDir: lease.branch.socketDir, waitedMs: lease.waitedMs };
   }
 
-  private async releaseLease(leaseId: string): Promise<void> {
+  /**
+   * Ends a lease. A worker that releases on purpose may still have queries in flight (unawaited
+   * cleanup): with `drain`, the branch is destroyed once its clients are gone or `teardownTimeout`
+   * passed. A worker whose connection dropped is gone, and its connections with it: no wait.
+   */
+  private async releaseLease(leaseId: string, { drain = false } = {}): Promise<ReleaseResult> {
     const held = this.held.get(leaseId);
-    if (!held) return; // late or repeated release: harmless
+    if (!held) return { lingering: 0, waitedMs: 0 }; // late or repeated release: harmless
     this.held.delete(leaseId);
     held.connection.leases.delete(leaseId);
+    const t0 = performance.now();
+    const lingering = drain ? await drainClients(held.lease.branch, this.teardownTimeout) : 0;
+    const waitedMs = performance.now() - t0;
+    log('%s released: waited %d ms for its clients, %d still open', held.lease.branch.name, Math.round(waitedMs), lingering);
+    // Stop the server before answering, so the worker hears of the connections it ends while it still
+    // expects to (its guard is up until a moment after the answer).
+    if (lingering > 0) await held.lease.branch.destroy().catch((err) => log('destroy %s: %s', held.lease.branch.name, describeCause(err)));
     if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
+    return { lingering, waitedMs };
   }
 
   /**

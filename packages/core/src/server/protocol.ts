@@ -29,6 +29,14 @@ export interface LeaseInfo {
   waitedMs: number;
 }
 
+/** What a release reports: connections the holder left open (ended after the teardown timeout). */
+export interface ReleaseResult {
+  /** Client connections still open when `teardownTimeout` ran out; the branch ended them. */
+  lingering: number;
+  /** Time spent waiting for the holder's connections to close, in ms. */
+  waitedMs: number;
+}
+
 /** Splits a byte stream into JSON lines. */
 export class LineDecoder {
   private buffer = '';

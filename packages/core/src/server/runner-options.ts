@@ -1,6 +1,7 @@
 import type { SnapshotRequest } from '../engine/engine.js';
 import type { EngineOptions } from '../options.js';
 import type { PoolOptions } from '../pool/pool.js';
+import type { LeaseEnvOption } from './lease-env.js';
 
 /** Options the test runner integrations share (vitest plugin, jest `testEnvironmentOptions.pgbranch`). */
 export interface RunnerOptions extends EngineOptions, PoolOptions {
@@ -18,4 +19,14 @@ export interface RunnerOptions extends EngineOptions, PoolOptions {
   keepOnFailure?: boolean;
   /** Print a one-line summary at the end of the run. @default true */
   summary?: boolean;
+  /**
+   * When a file (or test) ends, how long to wait for its client connections to close before its branch
+   * is destroyed; connections still open then are ended, with a warning naming the file. @default 2000
+   */
+  teardownTimeout?: number;
+  /**
+   * Variables each file gets: `'all'` (DATABASE_URL and PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE),
+   * `'url'` (DATABASE_URL only), or `{ url: 'TEST_DATABASE_URL', pg: false }` for another name. @default 'all'
+   */
+  env?: LeaseEnvOption;
 }

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import type { Branch } from '../branch/branch.js';
+import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { describeCause } from '../errors.js';
+import { logger } from '../log.js';
+
+const log = logger('server');
+
+/** Client backends other than the asking one: the test file's own connections. */
+const COUNT_CLIENTS = "select count(*)::int as n from pg_stat_get_activity(null) where backend_type = 'client backend' and pid <> pg_backend_pid()";
+/** A client backend's process title: `postgres: USER DATABASE HOST(PORT) …` or `… [local] …` (auxiliary processes differ). */
+const CLIENT_TITLE = /^postgres: (?:\S+: )?\S+ \S+ (?:\[local\]|\S+\(\d+\))/;
+
+type Counter = { count(): Promise<number>; close(): Promise<void> };
+
+/**
+ * Waits until a released branch has no client connections left, for at most `timeoutMs`, and returns
+ * how many were still open then (0 when they all went away).
+ *
+ * A file's cleanup often runs unawaited (`afterAll(() => { pool.end() })`): its last queries are still
+ * in flight when the file ends. Destroying the branch at once would answer them with a shutting-down
+ * server. How the clients are counted: for a local server, its postmaster's children whose process
+ * title is a client backend's (read from /proc: no connection, well under a millisecond); elsewhere
+ * (containers, no /proc) `pg_stat_activity` over one connection, whose first query on a fresh backend
+ * costs ~10–15 ms here.
+ */
+export async function drainClients(branch: Branch, timeoutMs: number): Promise<number> {
+  if (timeoutMs <= 0) return 0;
+  const deadline = performance.now() + timeoutMs;
+  let counter: Counter | undefined;
+  try {
+    counter = (await processCounter(branch.pid)) ?? (await sqlCounter(branch, timeoutMs));
+    let pause = 2;
+    for (;;) {
+      const open = await counter.count();
+      if (open === 0 || performance.now() >= deadline) return open;
+      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - performance.now()))));
+      pause = Math.min(pause * 2, 50);
+    }
+  } catch (err) {
+    // Unreachable (suspended, crashed): nothing to wait for.
+    log('counting the clients of %s: %s', branch.name, describeCause(err));
+    return 0;
+  } finally {
+    await counter?.close();
+  }
+}
+
+/** Counts a local postmaster's client backends through /proc, or undefined where that cannot work. */
+async function processCounter(pid: number | undefined): Promise<Counter | undefined> {
+  if (pid === undefined) return undefined;
+  const children = `/proc/${pid}/task/${pid}/children`;
+  const count = async (): Promise<number> => {
+    const pids = (await readFile(children, 'utf8')).split(' ').filter(Boolean);
+    const titles = await Promise.all(pids.map((child) => readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => ''))); // exited meanwhile
+    return titles.filter((t) => CLIENT_TITLE.test(t.replaceAll('\0', ' '))).length;
+  };
+  try {
+    await count();
+  } catch {
+    return undefined; // no /proc, or no children file (kernel without CONFIG_PROC_CHILDREN)
+  }
+  return { count, close: async () => undefined };
+}
+
+/** Counts client backends in pg_stat_activity over one connection (the unix socket where the driver offers one). */
+async function sqlCounter(branch: Branch, timeoutMs: number): Promise<Counter> {
+  const client = new pg.Client(
+    branch.socketDir ? { host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE } : { ...branch.connectionOptions(), connectionTimeoutMillis: timeoutMs },
+  );
+  client.on('error', () => undefined); // the branch may go away meanwhile: the awaited calls reject
+  await client.connect();
+  return {
+    count: async () => (await client.query<{ n: number }>(COUNT_CLIENTS)).rows[0]!.n,
+    close: () => client.end().catch(() => undefined),
+  };
+}
