@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +73,7 @@ describe('pool server', () => {
     await expect(client.reset('missing')).rejects.toThrow(/Lease missing is not held/);
   });
 
-  it('keeps a branch past close on request, and gc reaps it afterwards', async () => {
+  it('keeps a branch past close on request as a named branch: gc leaves it, rm removes it', async () => {
     const dir = path.join(os.tmpdir(), 'pgbranch-test', 'pool-server-keep');
     await freshCacheDir(dir);
     const own = await PoolServer.start({ engine: { cacheDir: dir }, recipes: { photos: { name: 'photos', sql: [RECIPE] } }, pool: { warm: 1 } });
@@ -86,10 +86,10 @@ describe('pool server', () => {
     await own.close();
     expect(await query(lease.url, 'select count(*)::int as n from photos')).toEqual([{ n: 10000 }]);
     expect(postgresProcessesUnder(dir)).toHaveLength(1);
-    const output = cli(['gc', '--cache-dir', dir]);
-    expect(output).toMatch(/stopped 1 servers/);
+    expect(cli(['gc', '--cache-dir', dir])).not.toContain(kept.branch);
+    expect(postgresProcessesUnder(dir)).toHaveLength(1);
+    expect(cli(['rm', kept.branch, '--cache-dir', dir])).toContain(`removed ${kept.branch}`);
     expect(postgresProcessesUnder(dir)).toEqual([]);
-    expect(existsSync(path.join(dir, 'branches'))).toBe(true);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -56,7 +56,7 @@ describe('jest environment on the example project (real jest CLI)', () => {
     expectNothingLeft();
   });
 
-  it('keeps a failed file’s branch, prints how to reach it without the password, and gc removes it', async () => {
+  it('keeps a failed file’s branch as a named branch that gc leaves and rm removes, printed without the password', async () => {
     const { code, output } = await run([], { EXAMPLE_FAIL: '1' });
     expect(code).not.toBe(0);
     expect(output).not.toContain(readFileSync(path.join(cacheDir, 'secret'), 'utf8').trim());
@@ -68,7 +68,11 @@ describe('jest environment on the example project (real jest CLI)', () => {
     await client.end();
     expect(rows).toEqual([{ provider: 'gemini' }]);
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 1 servers/);
+    const name = /kept branch (failed-\S+)/.exec(output)![1]!;
+    expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
+    expect(cli(['gc', '--cache-dir', cacheDir])).not.toContain(name);
+    expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
+    expect(cli(['rm', name, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
     expectNothingLeft();
   });
 });

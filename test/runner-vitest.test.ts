@@ -77,7 +77,7 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     expectNothingLeft();
   });
 
-  it('keeps a failed file’s branch, prints how to reach it without the password, and gc removes it', async () => {
+  it('keeps a failed file’s branch as a named branch that gc leaves and rm removes, printed without the password', async () => {
     const { code, output } = await run([], { EXAMPLE_FAIL: '1' });
     expect(code).not.toBe(0);
     const secret = readFileSync(path.join(cacheDir, 'secret'), 'utf8').trim();
@@ -90,7 +90,11 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     await client.end();
     expect(rows).toEqual([{ name: 'kept-row' }]);
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 1 servers/);
+    const name = /kept branch (failed-\S+)/.exec(output)![1]!;
+    expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
+    expect(cli(['gc', '--cache-dir', cacheDir])).not.toContain(name);
+    expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
+    expect(cli(['rm', name, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
     expectNothingLeft();
   });
 

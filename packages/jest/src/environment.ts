@@ -121,8 +121,7 @@ export default class PgbranchEnvironment extends TestEnvironment {
     this.lease = undefined;
     if (this.failed && this.keepOnFailure) {
       const kept = await client.keep(lease.leaseId, reason);
-      const viaSocket = kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : '';
-      process.stderr.write(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${viaSocket}\n`);
+      process.stderr.write(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})\n`);
       return;
     }
     // The server waits for this file's connections to close (bounded), then destroys the branch.

@@ -24,7 +24,7 @@ async function giveBack(reason: string): Promise<void> {
   for (const child of state.children) await client.release(child);
   if (failed && provided.keepOnFailure) {
     const kept = await client.keep(state.lease.leaseId, reason);
-    console.warn(`pgbranch: kept the branch of ${reason} for inspection: ${kept.redactedUrl}${kept.socketDir ? ` (psql -h ${kept.socketDir} -p ${kept.port} -U postgres)` : ''}`);
+    console.warn(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
     return;
   }
   // The server waits for this file's connections to close (bounded), then destroys the branch; the
