@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
-import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
+import { freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
+import { expectKeptAsNamed, expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-jest');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'runner-jest-report.json');
@@ -68,11 +68,7 @@ describe('jest environment on the example project (real jest CLI)', () => {
     await client.end();
     expect(rows).toEqual([{ provider: 'gemini' }]);
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    const name = /kept branch (failed-\S+)/.exec(output)![1]!;
-    expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
-    expect(cli(['gc', '--cache-dir', cacheDir])).not.toContain(name);
-    expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    expect(cli(['rm', name, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
+    expectKeptAsNamed(output, cacheDir);
     expectNothingLeft();
   });
 });

@@ -4,9 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersOf, dockerUnavailable, TEST_IMAGE } from './support/docker.js';
-import { cli, freshCacheDir, postgresProcessesUnder } from './support/processes.js';
+import { freshCacheDir, postgresProcessesUnder } from './support/processes.js';
 import { requireAll } from './support/targets.js';
-import { expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, runRunnerOutput, summaryPattern } from './support/runner.js';
+import { expectKeptAsNamed, expectNothingLeft as expectNothingLeftIn, keptBranchIn, runRunner, runRunnerOutput, summaryPattern } from './support/runner.js';
 
 const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest');
 const reportFile = path.join(os.tmpdir(), 'pgbranch-test', 'runner-vitest-report.json');
@@ -90,11 +90,7 @@ describe('vitest plugin on the example project (real vitest CLI)', () => {
     await client.end();
     expect(rows).toEqual([{ name: 'kept-row' }]);
     expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    const name = /kept branch (failed-\S+)/.exec(output)![1]!;
-    expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
-    expect(cli(['gc', '--cache-dir', cacheDir])).not.toContain(name);
-    expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
-    expect(cli(['rm', name, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
+    expectKeptAsNamed(output, cacheDir);
     expectNothingLeft();
   });
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { postgresProcessesUnder, repoRoot } from './processes.js';
+import { cli, postgresProcessesUnder, repoRoot } from './processes.js';
 
 export interface RunnerResult {
   code: number | null;
@@ -66,4 +66,14 @@ export function expectNothingLeft(cacheDir: string): void {
 export function keptBranchIn(output: string, file: string): { port: number; socketDir: string } | undefined {
   const m = new RegExp(`kept branch \\S+ \\(.*${file.replace('.', '\\.')}\\): postgresql://postgres@127\\.0\\.0\\.1:(\\d+)/postgres .* psql -h (\\S+) -p \\d+`).exec(output);
   return m ? { port: Number(m[1]), socketDir: m[2]! } : undefined;
+}
+
+/** A kept branch is a named branch: `ls` lists it, `gc` leaves it running, `rm` removes it. */
+export function expectKeptAsNamed(output: string, cacheDir: string): void {
+  const name = /kept branch (failed-\S+)/.exec(output)?.[1];
+  expect(name, output).toBeDefined();
+  expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
+  expect(cli(['gc', '--cache-dir', cacheDir])).not.toContain(name);
+  expect(postgresProcessesUnder(cacheDir)).toHaveLength(1);
+  expect(cli(['rm', name!, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
 }
