@@ -11,7 +11,9 @@ import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { planKeptBranch } from '../named/kept-branch.js';
 import { drainClients } from './client-drain.js';
-import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { createPoolToken, HELLO_TIMEOUT_MS, tokenMatches } from './pool-token.js';
+import { listenOnPrivateSocket } from './private-socket.js';
+import { LineDecoder, POOL_AUTH_FAILED, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -59,6 +61,10 @@ interface Held {
 interface Connection {
   socket: net.Socket;
   leases: Set<string>;
+  /** Said hello with the token; nothing is served before. */
+  trusted: boolean;
+  /** Refused: whatever else it sent is ignored until it closes. */
+  refused: boolean;
 }
 
 /**
@@ -73,6 +79,7 @@ export class PoolServer implements AsyncDisposable {
   private readonly holders = new Set<string>();
   private closing: Promise<void> | undefined;
   private snapshotCount = 0;
+  readonly #token = createPoolToken();
 
   private constructor(
     readonly engine: Engine,
@@ -105,8 +112,7 @@ export class PoolServer implements AsyncDisposable {
         address = `tcp:127.0.0.1:${(server.address() as net.AddressInfo).port}`;
       } else {
         socketPath = new CacheLayout(engine.info().cacheDir).poolSocket(engine.info().session);
-        await rm(socketPath, { force: true });
-        await listen(server, { path: socketPath });
+        await listenOnPrivateSocket(server, socketPath);
         address = `unix:${socketPath}`;
       }
       log('pool server listening on %s', address);
@@ -115,6 +121,15 @@ export class PoolServer implements AsyncDisposable {
       await engine.close();
       throw err;
     }
+  }
+
+  /**
+   * The secret every connection must present first (`PoolClient.connect(address, token)`): a lease
+   * carries a superuser password, and the socket is reachable by other local users. Give it only to
+   * this run's workers; it is never logged, and is not part of `address`.
+   */
+  get token(): string {
+    return this.#token;
   }
 
   /** The snapshots served, by key. */
@@ -154,13 +169,19 @@ export class PoolServer implements AsyncDisposable {
   }
 
   private accept(socket: net.Socket): void {
-    const connection: Connection = { socket, leases: new Set() };
+    const connection: Connection = { socket, leases: new Set(), trusted: false, refused: false };
     this.connections.add(connection);
     const decoder = new LineDecoder();
+    const silent = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS).unref();
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       try {
-        decoder.push(chunk, (m) => void this.handle(connection, m as PoolRequest));
+        decoder.push(chunk, (m) => {
+          if (connection.refused) return;
+          if (connection.trusted) return void this.handle(connection, m as PoolRequest);
+          clearTimeout(silent);
+          this.greet(connection, m);
+        });
       } catch (err) {
         log('bad message: %s', describeCause(err));
         socket.destroy();
@@ -168,10 +189,26 @@ export class PoolServer implements AsyncDisposable {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      clearTimeout(silent);
       this.connections.delete(connection);
       // The worker is gone (finished, crashed or killed): take its branches back.
       for (const leaseId of connection.leases) void this.releaseLease(leaseId);
     });
+  }
+
+  /** Answers a connection's first message: `hello` with the token, or a refusal and the end of the connection. */
+  private greet(connection: Connection, message: unknown): void {
+    const { id, op, token } = (message ?? {}) as { id?: unknown; op?: unknown; token?: unknown };
+    const answerId = typeof id === 'number' ? id : 0;
+    if (op === 'hello' && tokenMatches(this.#token, token)) {
+      connection.trusted = true;
+      connection.socket.write(JSON.stringify({ id: answerId, ok: true, result: null } satisfies PoolResponse) + '\n');
+      return;
+    }
+    connection.refused = true;
+    log('refused a connection: %s', op === 'hello' ? 'wrong token' : `"${String(op).slice(0, 40)}" before hello`);
+    const error = { code: POOL_AUTH_FAILED, message: 'The pgbranch pool server serves only the workers of the run that started it: this connection did not present its token.' };
+    connection.socket.end(JSON.stringify({ id: answerId, ok: false, error } satisfies PoolResponse) + '\n', () => connection.socket.destroy());
   }
 
   private async handle(connection: Connection, request: PoolRequest): Promise<void> {
@@ -187,6 +224,8 @@ export class PoolServer implements AsyncDisposable {
 
   private async dispatch(connection: Connection, request: PoolRequest): Promise<unknown> {
     switch (request.op) {
+      case 'hello':
+        return null; // already trusted
       case 'acquire':
         if (request.holder) this.holders.add(request.holder);
         return this.acquire(connection, request.key);
