@@ -88,6 +88,8 @@ export class Pool implements AsyncDisposable {
   private starting = 0;
   private created = 0;
   private failed = 0;
+  /** Creations begun: numbers branch names, which stay distinct when several start at once. */
+  private begun = 0;
   private failure: Error | undefined;
   private closed = false;
   private readonly acquireMs = new LatencyRecorder();
@@ -227,7 +229,7 @@ export class Pool implements AsyncDisposable {
     const t0 = performance.now();
     let branch: Branch | undefined;
     try {
-      branch = await this.snapshot.branch({ name: `${this.snapshot.name}-${this.created + this.failed + 1}` });
+      branch = await this.snapshot.branch({ name: `${this.snapshot.name}-${++this.begun}` });
       if (this.options.prewarm) await prewarm(branch);
       this.created++;
       this.createMs.record(performance.now() - t0);
