@@ -23,11 +23,11 @@ const configs = [
   { name: 'after (default)', pool: { warm: 2, max: 8 } },
 ];
 
-await using engine = await createEngine({ cacheDir: process.env.PGBRANCH_CACHE_DIR ?? path.join(os.tmpdir(), 'pgbranch-bench-pool-load') });
+const engine = await createEngine({ cacheDir: process.env.PGBRANCH_CACHE_DIR ?? path.join(os.tmpdir(), 'pgbranch-bench-pool-load') });
 const snap = await engine.snapshot({ name: 'sync-store', sql: [path.join(root, 'fixtures/recipes/sync-store')] });
 
 async function measure(options) {
-  await using pool = engine.pool(snap, options);
+  const pool = engine.pool(snap, options);
   await pool.whenWarm();
   const acquireMs = [];
   let peakAlive = 0;
@@ -53,6 +53,7 @@ async function measure(options) {
   );
   const wallMs = performance.now() - t0;
   clearInterval(timer);
+  await pool.close();
   return { acquireMs, wallMs, peakAlive };
 }
 
@@ -75,6 +76,7 @@ for (const r of results) {
   const median = (k) => summarize(r.rounds.map((x) => x[k])).p50;
   console.log(`${r.name.padEnd(24)} all samples ${fmt(s)}  (median of rounds: p50 ${median('p50').toFixed(0)} ms, p95 ${median('p95').toFixed(0)} ms, wall ${(median('wallMs') / 1000).toFixed(2)} s, peak alive ${median('peakAlive')})`);
 }
+await engine.close();
 const out = path.join(root, 'bench/results', `pool-load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, JSON.stringify({ loops, iterations, holdMs, rounds, results: results.map(({ name, pool, rounds }) => ({ name, pool, rounds })) }, null, 2));
