@@ -11,9 +11,10 @@ import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { planKeptBranch } from '../named/kept-branch.js';
 import { drainClients } from './client-drain.js';
-import { createPoolToken, HELLO_TIMEOUT_MS, tokenMatches } from './pool-token.js';
+import { createPoolToken } from './pool-token.js';
 import { listenOnPrivateSocket } from './private-socket.js';
-import { LineDecoder, POOL_AUTH_FAILED, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { readTrustedRequests } from './trusted-requests.js';
+import { type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -61,10 +62,6 @@ interface Held {
 interface Connection {
   socket: net.Socket;
   leases: Set<string>;
-  /** Said hello with the token; nothing is served before. */
-  trusted: boolean;
-  /** Refused: whatever else it sent is ignored until it closes. */
-  refused: boolean;
 }
 
 /**
@@ -169,46 +166,15 @@ export class PoolServer implements AsyncDisposable {
   }
 
   private accept(socket: net.Socket): void {
-    const connection: Connection = { socket, leases: new Set(), trusted: false, refused: false };
+    const connection: Connection = { socket, leases: new Set() };
     this.connections.add(connection);
-    const decoder = new LineDecoder();
-    const silent = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS).unref();
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      try {
-        decoder.push(chunk, (m) => {
-          if (connection.refused) return;
-          if (connection.trusted) return void this.handle(connection, m as PoolRequest);
-          clearTimeout(silent);
-          this.greet(connection, m);
-        });
-      } catch (err) {
-        log('bad message: %s', describeCause(err));
-        socket.destroy();
-      }
-    });
+    readTrustedRequests(socket, this.#token, (request) => void this.handle(connection, request));
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      clearTimeout(silent);
       this.connections.delete(connection);
       // The worker is gone (finished, crashed or killed): take its branches back.
       for (const leaseId of connection.leases) void this.releaseLease(leaseId);
     });
-  }
-
-  /** Answers a connection's first message: `hello` with the token, or a refusal and the end of the connection. */
-  private greet(connection: Connection, message: unknown): void {
-    const { id, op, token } = (message ?? {}) as { id?: unknown; op?: unknown; token?: unknown };
-    const answerId = typeof id === 'number' ? id : 0;
-    if (op === 'hello' && tokenMatches(this.#token, token)) {
-      connection.trusted = true;
-      connection.socket.write(JSON.stringify({ id: answerId, ok: true, result: null } satisfies PoolResponse) + '\n');
-      return;
-    }
-    connection.refused = true;
-    log('refused a connection: %s', op === 'hello' ? 'wrong token' : `"${String(op).slice(0, 40)}" before hello`);
-    const error = { code: POOL_AUTH_FAILED, message: 'The pgbranch pool server serves only the workers of the run that started it: this connection did not present its token.' };
-    connection.socket.end(JSON.stringify({ id: answerId, ok: false, error } satisfies PoolResponse) + '\n', () => connection.socket.destroy());
   }
 
   private async handle(connection: Connection, request: PoolRequest): Promise<void> {
