@@ -25,7 +25,7 @@ const acquireMs = [];
 const firstQueryMs = [];
 let next = 0;
 async function worker() {
-  const client = await PoolClient.connect(server.address);
+  const client = await PoolClient.connect(server.address, server.token);
   while (next < files) {
     next++;
     const t0 = performance.now();

@@ -22,7 +22,7 @@ async function measure(teardownTimeout) {
   });
   try {
     await server.whenWarm();
-    const client = await PoolClient.connect(server.address);
+    const client = await PoolClient.connect(server.address, server.token);
     const releaseMs = [];
     for (let i = 0; i < files; i++) {
       const lease = await client.acquire('app', 'bench');

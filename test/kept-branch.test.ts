@@ -79,7 +79,7 @@ describe('keepOnFailure with the docker driver: the kept container’s state bec
       recipes: { default: { name: 'relay', sql: [path.join(repoRoot, 'fixtures/recipes/relay-store')] } },
       pool: { warm: 1 },
     });
-    const client = await PoolClient.connect(server.address);
+    const client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('default', '/somewhere/test/orders.spec.ts');
     await query(lease.url, "create table kept_rows (v text); insert into kept_rows values ('from the failed test')");
     const kept = await client.keep(lease.leaseId, '/somewhere/test/orders.spec.ts > refunds twice');

@@ -23,7 +23,7 @@ describe('pool server: graceful release', () => {
   });
 
   it('lets a query still running at release finish before the branch is destroyed', async () => {
-    await using client = await PoolClient.connect(server.address);
+    await using client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('photos');
     const late = new pg.Client({ connectionString: lease.url });
     await late.connect();
@@ -37,7 +37,7 @@ describe('pool server: graceful release', () => {
   });
 
   it('ends a connection that never closes once teardownTimeout has passed, and destroys the branch', async () => {
-    await using client = await PoolClient.connect(server.address);
+    await using client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('photos');
     const stays = new pg.Client({ connectionString: lease.url });
     const ended = new Promise<Error>((resolve) => stays.on('error', resolve));
@@ -49,7 +49,7 @@ describe('pool server: graceful release', () => {
   });
 
   it('does not wait for a worker whose connection dropped (its connections went with it)', async () => {
-    const client = await PoolClient.connect(server.address);
+    const client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('photos');
     const open = new pg.Client({ connectionString: lease.url });
     open.on('error', () => undefined);

@@ -34,8 +34,8 @@ describe('pool server', () => {
 
   it('leases isolated branches to clients over a unix socket', async () => {
     expect(server.address).toMatch(/^unix:/);
-    await using a = await PoolClient.connect(server.address);
-    await using b = await PoolClient.connect(server.address);
+    await using a = await PoolClient.connect(server.address, server.token);
+    await using b = await PoolClient.connect(server.address, server.token);
     const [la, lb] = await Promise.all([a.acquire('photos'), b.acquire('photos')]);
     expect(la.url).not.toBe(lb.url);
     expect(la.host).toBe('127.0.0.1');
@@ -47,7 +47,7 @@ describe('pool server', () => {
   });
 
   it('reclaims the branches of a worker whose connection drops', async () => {
-    const client = await PoolClient.connect(server.address);
+    const client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('photos');
     const leasedBefore = server.stats().pools.photos!.leased;
     expect(leasedBefore).toBeGreaterThanOrEqual(1);
@@ -57,7 +57,7 @@ describe('pool server', () => {
   });
 
   it('resets and snapshots a leased branch for the worker', async () => {
-    await using client = await PoolClient.connect(server.address);
+    await using client = await PoolClient.connect(server.address, server.token);
     const lease = await client.acquire('photos');
     await query(lease.url, 'delete from photos where id > 10');
     const child = await client.snapshot(lease.leaseId, 'ten-photos');
@@ -68,7 +68,7 @@ describe('pool server', () => {
   });
 
   it('names unknown recipes and unknown leases in errors', async () => {
-    await using client = await PoolClient.connect(server.address);
+    await using client = await PoolClient.connect(server.address, server.token);
     await expect(client.acquire('nope')).rejects.toThrow(/No snapshot "nope".*known: photos/);
     await expect(client.reset('missing')).rejects.toThrow(/Lease missing is not held/);
   });
@@ -77,7 +77,7 @@ describe('pool server', () => {
     const dir = path.join(os.tmpdir(), 'pgbranch-test', 'pool-server-keep');
     await freshCacheDir(dir);
     const own = await PoolServer.start({ engine: { cacheDir: dir }, recipes: { photos: { name: 'photos', sql: [RECIPE] } }, pool: { warm: 1 } });
-    const client = await PoolClient.connect(own.address);
+    const client = await PoolClient.connect(own.address, own.token);
     const lease = await client.acquire('photos');
     const kept = await client.keep(lease.leaseId, 'test/failing.test.ts failed');
     expect(kept).toMatchObject({ reason: 'test/failing.test.ts failed', redactedUrl: `postgresql://postgres@127.0.0.1:${lease.port}/postgres` });

@@ -1,6 +1,6 @@
 import { TestEnvironment } from 'jest-environment-node';
 import { LeaseEnv, PgbranchError, PoolClient, terminationGuard, terminationNotice, type LeaseInfo, type TerminationCause } from '@pgbranch/core/client';
-import { ADDRESS_ENV, DEFAULT_TEARDOWN_TIMEOUT_MS, optionsOf, type JestBranch } from './options.js';
+import { ADDRESS_ENV, DEFAULT_TEARDOWN_TIMEOUT_MS, optionsOf, TOKEN_ENV, type JestBranch } from './options.js';
 
 export type { PgbranchJestOptions, JestBranch } from './options.js';
 
@@ -8,6 +8,18 @@ declare global {
   /** This test file's branch, set by the `@pgbranch/jest` environment. */
   // eslint-disable-next-line no-var
   var pgbranch: JestBranch;
+}
+
+/** The pool server's token, taken out of this worker's environment by the first file (see {@link TOKEN_ENV}). */
+let workerToken: string | undefined;
+
+function takeToken(): string | undefined {
+  const fresh = process.env[TOKEN_ENV];
+  if (fresh !== undefined) {
+    workerToken = fresh; // a new run (watch mode in band) brings a new server and token
+    delete process.env[TOKEN_ENV];
+  }
+  return workerToken;
 }
 
 /** The jest-circus events this environment reacts to (jest 29 and 30 send these shapes). */
@@ -40,6 +52,7 @@ export default class PgbranchEnvironment extends TestEnvironment {
     this.keepOnFailure = options.keepOnFailure ?? false;
     this.teardownTimeout = options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS;
     this.env = new LeaseEnv(this.global.process.env, options.env);
+    delete this.global.process.env[TOKEN_ENV]; // the file's copy of the environment, if made before the token was taken
   }
 
   override async setup(): Promise<void> {
@@ -52,7 +65,7 @@ export default class PgbranchEnvironment extends TestEnvironment {
           'globalTeardown: "@pgbranch/jest/global-teardown" to the jest config.',
       );
     }
-    this.client = await PoolClient.connect(address);
+    this.client = await PoolClient.connect(address, takeToken() ?? '');
     this.use(await this.client.acquire('default', this.testPath));
     const env = this;
     const api: JestBranch = {

@@ -1,5 +1,5 @@
 import { runSummary, type PoolServer } from '@pgbranch/core';
-import { ADDRESS_ENV, SERVER_KEY } from './options.js';
+import { ADDRESS_ENV, SERVER_KEY, TOKEN_ENV } from './options.js';
 
 /** Stops the pool server (every branch but kept ones) and prints the run's summary. */
 export default async function globalTeardown(): Promise<void> {
@@ -7,6 +7,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!held) return;
   delete (globalThis as Record<symbol, unknown>)[SERVER_KEY];
   delete process.env[ADDRESS_ENV];
+  delete process.env[TOKEN_ENV];
   const { summary, kept } = runSummary(held.server);
   await held.server.close();
   const lines = [...(summary && held.summary ? [summary] : []), ...kept];

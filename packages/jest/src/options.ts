@@ -21,6 +21,11 @@ export function optionsOf(projectConfig: { testEnvironmentOptions?: Record<strin
 
 /** The variable that tells jest workers where the pool server listens. */
 export const ADDRESS_ENV = 'PGBRANCH_POOL_ADDRESS';
+/**
+ * The variable that hands jest workers the pool server's token. Each worker takes it out of its
+ * environment on first use, so neither test files nor the processes they start inherit it.
+ */
+export const TOKEN_ENV = 'PGBRANCH_POOL_TOKEN';
 export const SERVER_KEY = Symbol.for('pgbranch.jest.server');
 /** Same default as the pool server's (kept here so workers need not load the engine). */
 export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;

@@ -15,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [snapshot] = server.snapshotInfo();
   const provided: PgbranchProvided = {
     address: server.address,
+    token: server.token,
     key: 'default',
     isolation: options.isolation ?? 'file',
     keepOnFailure: options.keepOnFailure ?? false,

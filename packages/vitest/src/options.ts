@@ -6,6 +6,8 @@ export type PgbranchVitestOptions = RunnerOptions;
 /** What the global setup provides to test workers (`inject('pgbranch')`). */
 export interface PgbranchProvided {
   address: string;
+  /** The pool server's token: the workers present it on connecting (vitest hands it only to them). */
+  token: string;
   key: string;
   isolation: 'file' | 'test';
   keepOnFailure: boolean;

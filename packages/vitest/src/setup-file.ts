@@ -7,7 +7,7 @@ import { current, setCurrent } from './runtime.js';
 const provided = inject('pgbranch');
 const holder = expect.getState().testPath ?? 'unknown test file';
 const file = provided.root && holder.startsWith(provided.root + '/') ? holder.slice(provided.root.length + 1) : holder;
-const client = await PoolClient.connect(provided.address);
+const client = await PoolClient.connect(provided.address, provided.token);
 const env = new LeaseEnv(process.env, provided.env);
 let failed = false;
 let testsSeen = 0;

@@ -24,10 +24,10 @@ export const poolHandout: Scenario = {
       });
       try {
         await server.whenWarm();
-        const held = await lease(server.address, concurrency, leases, 150, (i) => ctx.progress(`${concurrency} acquirers, 150 ms holds: ${i}/${leases}`));
+        const held = await lease(server, concurrency, leases, 150, (i) => ctx.progress(`${concurrency} acquirers, 150 ms holds: ${i}/${leases}`));
         results.push(methodResult('acquire(), 150 ms holds', held.acquire, { group: `${concurrency} acquirers`, x: concurrency }));
         await server.whenWarm();
-        const burst = await lease(server.address, concurrency, leases, 0, (i) => ctx.progress(`${concurrency} acquirers, no hold: ${i}/${leases}`));
+        const burst = await lease(server, concurrency, leases, 0, (i) => ctx.progress(`${concurrency} acquirers, no hold: ${i}/${leases}`));
         results.push(methodResult('acquire(), released at once', burst.acquire, { group: `${concurrency} acquirers`, x: concurrency }));
         notes.push(
           `${concurrency} acquirers: sustained ${(leases / burst.seconds).toFixed(1)} branches/s when every lease is released at once ` +
@@ -49,13 +49,13 @@ export const poolHandout: Scenario = {
   },
 };
 
-async function lease(address: string, concurrency: number, total: number, holdMs: number, progress: (i: number) => void): Promise<{ acquire: number[]; seconds: number }> {
+async function lease(server: PoolServer, concurrency: number, total: number, holdMs: number, progress: (i: number) => void): Promise<{ acquire: number[]; seconds: number }> {
   const acquire: number[] = [];
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      const client = await PoolClient.connect(address);
+      const client = await PoolClient.connect(server.address, server.token);
       while (next < total) {
         progress(++next);
         const t = performance.now();

@@ -16,7 +16,12 @@ export interface PoolOptions {
   warm?: number;
   /** Most servers of this pool alive at once (ready + leased + starting + being destroyed). @default max(16, 2 × warm) */
   max?: number;
-  /** Branches started at the same time. @default half the CPUs, at least 1 */
+  /**
+   * Branches started at the same time. A number is a fixed limit. By default, keeping `warm` branches
+   * ready starts half as many at once as there are CPUs (at least 1), and while callers wait, up to one
+   * per waiting caller (within `max`), so a burst of acquires is not served one branch at a time.
+   * @default half the CPUs, at least 1; while callers wait, as many as are waiting
+   */
   concurrency?: number;
   /** Connect once to each new branch before handing it out, so the holder's first connection is fast. @default true */
   prewarm?: boolean;
@@ -25,7 +30,10 @@ export interface PoolOptions {
 export interface ResolvedPoolOptions {
   warm: number;
   max: number;
+  /** Branches started at once to keep `warm` ready (and the fixed limit when `followsDemand` is false). */
   concurrency: number;
+  /** Whether waiting callers raise the limit to one start per waiter (the default, no `concurrency` given). */
+  followsDemand: boolean;
   prewarm: boolean;
 }
 
@@ -51,7 +59,13 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   const warm = options.warm ?? Math.min(8, Math.max(2, cpus));
   const max = options.max ?? Math.max(16, 2 * warm);
   if (!(warm >= 0) || !(max >= 1)) throw new UsageError(`Pool options need warm ≥ 0 and max ≥ 1 (got warm ${warm}, max ${max}).`);
-  return { warm: Math.min(warm, max), max, concurrency: Math.max(1, options.concurrency ?? Math.floor(cpus / 2)), prewarm: options.prewarm ?? true };
+  return {
+    warm: Math.min(warm, max),
+    max,
+    concurrency: Math.max(1, options.concurrency ?? Math.floor(cpus / 2)),
+    followsDemand: options.concurrency === undefined,
+    prewarm: options.prewarm ?? true,
+  };
 }
 
 interface Waiter {
@@ -74,6 +88,8 @@ export class Pool implements AsyncDisposable {
   private starting = 0;
   private created = 0;
   private failed = 0;
+  /** Creations begun: numbers branch names, which stay distinct when several start at once. */
+  private begun = 0;
   private failure: Error | undefined;
   private closed = false;
   private readonly acquireMs = new LatencyRecorder();
@@ -192,10 +208,20 @@ export class Pool implements AsyncDisposable {
     if (this.closed) return;
     const alive = this.ready.length + this.leased.size + this.starting + this.destroying.size;
     const wanted = this.waiters.length + this.options.warm - this.ready.length - this.starting;
-    const count = Math.min(wanted, this.options.max - alive, this.options.concurrency - this.starting);
+    const count = Math.min(wanted, this.options.max - alive, this.startLimit() - this.starting);
     // After a failure with nobody waiting, stop until someone asks again (no background retry loop).
     if (this.failure && this.waiters.length === 0) return;
     for (let i = 0; i < count; i++) void this.startOne();
+  }
+
+  /**
+   * How many branches may be starting at once. Waiting callers each get a start of their own (the CPUs
+   * are shared, but a waiter served by a queue of one-at-a-time starts waits for all those ahead of it);
+   * `max` still bounds the servers alive.
+   */
+  private startLimit(): number {
+    const { concurrency, followsDemand } = this.options;
+    return followsDemand ? Math.max(concurrency, this.waiters.length) : concurrency;
   }
 
   private async startOne(): Promise<void> {
@@ -203,7 +229,7 @@ export class Pool implements AsyncDisposable {
     const t0 = performance.now();
     let branch: Branch | undefined;
     try {
-      branch = await this.snapshot.branch({ name: `${this.snapshot.name}-${this.created + this.failed + 1}` });
+      branch = await this.snapshot.branch({ name: `${this.snapshot.name}-${++this.begun}` });
       if (this.options.prewarm) await prewarm(branch);
       this.created++;
       this.createMs.record(performance.now() - t0);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { PgbranchError, UsageError } from '../errors.js';
 import type { PoolStats } from '../pool/pool.js';
 import type { KeptBranch } from './pool-server.js';
-import { LineDecoder, parseAddress, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { LineDecoder, POOL_AUTH_FAILED, parseAddress, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -21,14 +21,28 @@ export class PoolClient implements AsyncDisposable {
     socket.on('error', () => undefined); // 'close' follows and reports
   }
 
-  static connect(address: PoolAddress): Promise<PoolClient> {
-    return new Promise((resolve, reject) => {
+  /**
+   * Connects to a pool server and presents its token (`PoolServer.token`, handed to workers by the runner's
+   * global setup); the server serves nothing before, and refuses a wrong or missing token.
+   */
+  static async connect(address: PoolAddress, token: string): Promise<PoolClient> {
+    const client = await new Promise<PoolClient>((resolve, reject) => {
       const socket = net.connect(parseAddress(address) as net.NetConnectOpts);
       socket.once('connect', () => resolve(new PoolClient(socket)));
       socket.once('error', (err) =>
         reject(new PgbranchError('PGBRANCH_POOL_SERVER_UNREACHABLE', `Cannot reach the pgbranch pool server at ${address}: ${err.message}. Is the runner's global setup running?`, { cause: err })),
       );
     });
+    try {
+      await client.call({ op: 'hello', token });
+    } catch (err) {
+      await client.close();
+      if (err instanceof PgbranchError && err.code === POOL_AUTH_FAILED) {
+        throw new PgbranchError(POOL_AUTH_FAILED, `The pgbranch pool server at ${address} refused the token: ${err.message} Connect with the token of the server's own run.`);
+      }
+      throw err;
+    }
+    return client;
   }
 
   acquire(key: string, holder?: string): Promise<LeaseInfo> {

@@ -11,7 +11,10 @@ import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { planKeptBranch } from '../named/kept-branch.js';
 import { drainClients } from './client-drain.js';
-import { LineDecoder, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { createPoolToken } from './pool-token.js';
+import { listenOnPrivateSocket } from './private-socket.js';
+import { readTrustedRequests } from './trusted-requests.js';
+import { type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -73,6 +76,7 @@ export class PoolServer implements AsyncDisposable {
   private readonly holders = new Set<string>();
   private closing: Promise<void> | undefined;
   private snapshotCount = 0;
+  readonly #token = createPoolToken();
 
   private constructor(
     readonly engine: Engine,
@@ -105,8 +109,7 @@ export class PoolServer implements AsyncDisposable {
         address = `tcp:127.0.0.1:${(server.address() as net.AddressInfo).port}`;
       } else {
         socketPath = new CacheLayout(engine.info().cacheDir).poolSocket(engine.info().session);
-        await rm(socketPath, { force: true });
-        await listen(server, { path: socketPath });
+        await listenOnPrivateSocket(server, socketPath);
         address = `unix:${socketPath}`;
       }
       log('pool server listening on %s', address);
@@ -115,6 +118,15 @@ export class PoolServer implements AsyncDisposable {
       await engine.close();
       throw err;
     }
+  }
+
+  /**
+   * The secret every connection must present first (`PoolClient.connect(address, token)`): a lease
+   * carries a superuser password, and the socket is reachable by other local users. Give it only to
+   * this run's workers; it is never logged, and is not part of `address`.
+   */
+  get token(): string {
+    return this.#token;
   }
 
   /** The snapshots served, by key. */
@@ -156,16 +168,7 @@ export class PoolServer implements AsyncDisposable {
   private accept(socket: net.Socket): void {
     const connection: Connection = { socket, leases: new Set() };
     this.connections.add(connection);
-    const decoder = new LineDecoder();
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      try {
-        decoder.push(chunk, (m) => void this.handle(connection, m as PoolRequest));
-      } catch (err) {
-        log('bad message: %s', describeCause(err));
-        socket.destroy();
-      }
-    });
+    readTrustedRequests(socket, this.#token, (request) => void this.handle(connection, request));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.connections.delete(connection);
@@ -187,6 +190,8 @@ export class PoolServer implements AsyncDisposable {
 
   private async dispatch(connection: Connection, request: PoolRequest): Promise<unknown> {
     switch (request.op) {
+      case 'hello':
+        return null; // already trusted
       case 'acquire':
         if (request.holder) this.holders.add(request.holder);
         return this.acquire(connection, request.key);

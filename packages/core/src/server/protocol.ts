@@ -1,15 +1,21 @@
 /**
  * The pool server's wire protocol: one JSON object per line over a unix socket (or 127.0.0.1).
+ * Every connection starts with `hello` and the server's token (`PoolServer.token`); the server
+ * answers nothing else before it, and closes a connection whose first message is anything else.
  * A lease belongs to the connection that acquired it: when the connection closes, the server
  * takes back every lease still held on it.
  */
 export type PoolRequest =
+  | { id: number; op: 'hello'; token: string }
   | { id: number; op: 'acquire'; key: string; holder?: string }
   | { id: number; op: 'release'; leaseId: string }
   | { id: number; op: 'keep'; leaseId: string; reason?: string }
   | { id: number; op: 'reset'; leaseId: string }
   | { id: number; op: 'snapshot'; leaseId: string; name?: string }
   | { id: number; op: 'stats' };
+
+/** The error code of a connection refused for a wrong or missing token. */
+export const POOL_AUTH_FAILED = 'PGBRANCH_POOL_AUTH_FAILED';
 
 export type PoolResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code: string; message: string } };
 
@@ -37,7 +43,10 @@ export interface ReleaseResult {
   waitedMs: number;
 }
 
-/** Splits a byte stream into JSON lines. */
+/** The longest line either side accepts: a request or an answer is a few hundred bytes. */
+const MAX_LINE = 64 * 1024;
+
+/** Splits a byte stream into JSON lines; throws on a line longer than {@link MAX_LINE} (the peer is not ours). */
 export class LineDecoder {
   private buffer = '';
 
@@ -45,10 +54,13 @@ export class LineDecoder {
     this.buffer += chunk;
     let nl: number;
     while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      if (nl > MAX_LINE) break;
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       if (line.trim()) onMessage(JSON.parse(line));
     }
+    // What is left is one unfinished line, or a finished one that was too long.
+    if (this.buffer.length > MAX_LINE) throw new Error(`A pool server message is longer than ${MAX_LINE} characters.`);
   }
 }
 
