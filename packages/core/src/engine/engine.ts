@@ -8,7 +8,9 @@ import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/
 import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
-import { resolveRunAs } from '../system/run-as.js';
+import { serverAccount } from '../system/server-account.js';
+import { clientAuthSettings } from '../drivers/local/client-auth.js';
+import { prepareRunDir } from './run-dir.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
 import { addSnapshotName, assertName, snapshotNames } from '../snapshot/snapshot-names.js';
@@ -78,11 +80,13 @@ export class Engine implements AsyncDisposable {
     } catch (err) {
       throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
     }
-    const runAs = resolveRunAs(options.user);
+    const runAs = await serverAccount(layout.root, layout.account, options.user);
     const setup = await setupDriver(options, layout, runAs);
     const password = await loadSecret(layout.secret);
+    await prepareRunDir(layout);
     const session = await openSession(layout);
-    const settings = { ...defaultSettings(setup.major), ...options.settings };
+    const auth = setup.name === 'local' ? await clientAuthSettings(layout.auth) : {};
+    const settings = { ...defaultSettings(setup.major), ...options.settings, ...auth };
     const ctx: EngineContext = {
       layout,
       session,

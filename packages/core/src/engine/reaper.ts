@@ -1,5 +1,4 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
@@ -39,7 +38,6 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
       report.servers += await stopServerIn(path.join(dir, 'data'));
       report.bytes! += await diskUsage(dir);
       await removeDir(dir);
-      await removeDir(path.join(os.tmpdir(), `pgbranch-${id}-${branchId}`));
       report.directories.push(dir);
     }
     await removeDir(sessionDir);
@@ -72,6 +70,13 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
       await removeDir(dir);
       report.directories.push(dir);
     }
+  }
+
+  // Socket directories of dead sessions' servers (branches, snapshot builds) in the cache's run directory.
+  const runDir = layout.runDir;
+  for (const name of runDir ? await readdir(runDir).catch(() => [] as string[]) : []) {
+    const owner = /^([0-9a-f]{8})-/.exec(name)?.[1];
+    if (owner && dead(owner) && !name.endsWith('.sock')) await removeDir(path.join(runDir!, name));
   }
 
   for (const [id, record] of sessions) {

@@ -97,8 +97,8 @@ export class DockerNamedRuntime implements NamedRuntime {
     return frozen;
   }
 
-  probeConnection(meta: NamedBranchMeta): ClientConfig {
-    return this.driver.connection(meta.port);
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
+    return { ...this.driver.connection(meta.port), password };
   }
 
   private async existing(id: string): Promise<Docker.Container | undefined> {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientConfig } from 'pg';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { CloneError, describeCause, hintFor } from '../errors.js';
 import { buildSnapshot } from '../snapshot/seeder.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { processStartTime } from '../system/proc.js';
-import { giveTo } from '../system/run-as.js';
+import { privateDir } from '../system/private-dir.js';
 import type { NamedBranchMeta } from './named-meta.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 import { liveServer, stopServerProcess } from './server-process.js';
@@ -45,9 +45,8 @@ export class LocalNamedRuntime implements NamedRuntime {
       await mountOverlay(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), dataDir);
     }
     const socketDir = this.socketDirOf(meta.name);
-    await mkdir(socketDir, { recursive: true, mode: 0o700 });
-    await chmod(socketDir, 0o700);
-    await giveTo(this.ctx.runAs, socketDir);
+    // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
+    await privateDir(socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
     const server = await startServer(this.ctx.binaries, {
       dataDir: this.dataDir(meta),
       socketDir,
@@ -97,7 +96,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     return parent;
   }
 
-  probeConnection(meta: NamedBranchMeta): ClientConfig {
-    return { host: this.socketDirOf(meta.name), port: meta.port, user: SUPERUSER, password: this.ctx.password, database: DATABASE };
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
+    return { host: this.socketDirOf(meta.name), port: meta.port, user: SUPERUSER, password, database: DATABASE };
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
@@ -7,7 +7,7 @@ import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import { freePort } from '../drivers/local/ports.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
-import { PgbranchError, ServerStartError, UsageError } from '../errors.js';
+import { describeCause, PgbranchError, ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { withLock } from '../snapshot/lock.js';
@@ -21,6 +21,7 @@ import { DockerNamedRuntime } from './docker-runtime.js';
 import { LocalNamedRuntime } from './local-runtime.js';
 import type { LiveServer, NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
+import { applyBranchPassword, newBranchPassword, readBranchPassword } from './branch-credentials.js';
 
 const log = logger('named');
 
@@ -83,15 +84,18 @@ export class NamedBranches {
   dir(name: string): string {
     return path.join(this.root, name);
   }
-  /** Inside the branch directory, or (long cache paths) in the temp dir under a name unique to this cache. */
+  /** Inside the branch directory, or (long cache paths) in the cache's private run directory (see CacheLayout.runDir). */
   socketDir(name: string): string {
-    const cache = createHash('sha1').update(this.ctx.layout.root).digest('hex').slice(0, 8);
-    return this.ctx.layout.socketDir(this.dir(name), `named-${cache}`, name);
+    return this.ctx.layout.namedSocketDir(this.dir(name), name);
   }
 
-  /** The URL of a named branch (contains the password; print it only where the user asked for it). */
-  url(info: Pick<NamedBranchInfo, 'port'>): string {
-    return `postgresql://${SUPERUSER}:${encodeURIComponent(this.ctx.password)}@127.0.0.1:${info.port}/${DATABASE}`;
+  /**
+   * The URL of a named branch, with the branch's own password: it opens this branch only, not its siblings
+   * (contains the password; print it only where the user asked for it).
+   */
+  url(info: Pick<NamedBranchInfo, 'port' | 'name'>): string {
+    const password = readBranchPassword(this.dir(info.name)) ?? this.ctx.password;
+    return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${info.port}/${DATABASE}`;
   }
 
   /** Creates `name` from a snapshot, or from another named branch (by name: its state at this moment), and starts it. */
@@ -106,6 +110,7 @@ export class NamedBranches {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       const meta = this.newMeta(name, options);
       await writeNamedMeta(dir, meta);
+      await newBranchPassword(dir);
       try {
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
         meta.snapshot = { hash: parent.hash, name: typeof from === 'string' ? parent.name : from.name };
@@ -149,6 +154,7 @@ export class NamedBranches {
       meta.snapshot = { hash: branch.parent.hash, name: branch.parent.name };
       meta.port = branch.port;
       await writeNamedMeta(dir, meta);
+      await newBranchPassword(dir);
       try {
         await branch.suspend(); // a clean shutdown: the data is consistent wherever it goes
         const parent = await this.runtime.adopt(meta, { dir: branch.dir, containerId: branch.containerId }, branch.parent.meta);
@@ -208,7 +214,7 @@ export class NamedBranches {
       const meta = await this.meta(name);
       const server = await this.runtime.live(meta);
       if (!server || Date.now() - Date.parse(meta.lastUsedAt) < idleMs) return false;
-      if ((await clientConnections(this.runtime.probeConnection(meta)).catch(() => 0)) > 0) return false;
+      if ((await clientConnections(this.probe(meta)).catch(() => 0)) > 0) return false;
       await this.stopAndRecord(meta, server);
       return true;
     });
@@ -323,7 +329,7 @@ export class NamedBranches {
       return { ...base, state: 'suspended', problem };
     }
     // Counting connections costs a connection of its own: skipped right after create/resume/reset (state is known).
-    const connections = activity ? await clientConnections(this.runtime.probeConnection(meta)).catch(() => undefined) : undefined;
+    const connections = activity ? await clientConnections(this.probe(meta)).catch(() => undefined) : undefined;
     const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
     const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
     return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid || undefined };
@@ -407,8 +413,9 @@ export class NamedBranches {
     if (snap) await this.ctx.driver.removeSnapshot(snap);
   }
 
-  /** Replaces the data with a fresh copy of `parent`. */
+  /** Replaces the data with a fresh copy of `parent` (which carries its snapshot's password again). */
   private async reclone(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    delete meta.credentials;
     await this.runtime.discard(meta);
     await this.runtime.prepare(meta, parent);
   }
@@ -417,6 +424,7 @@ export class NamedBranches {
   private async startInto(meta: NamedBranchMeta, parent: SnapshotMeta, why: string): Promise<void> {
     try {
       await this.runtime.start(meta, parent);
+      if (meta.credentials !== 'own') await this.ownCredentials(meta);
       log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
       if (err instanceof ServerStartError && meta.port && /could not bind|already in use/i.test(err.logTail)) {
@@ -430,6 +438,34 @@ export class NamedBranches {
       }
       throw err;
     }
+  }
+
+  /** A connection to check activity with, using the password the branch's data has right now. */
+  private probe(meta: NamedBranchMeta): ReturnType<NamedRuntime['probeConnection']> {
+    const own = meta.credentials === 'own' ? readBranchPassword(this.dir(meta.name)) : undefined;
+    return this.runtime.probeConnection(meta, own ?? this.ctx.password);
+  }
+
+  /**
+   * Gives a freshly cloned (or created, or kept) branch's data its own superuser password, so its URL opens it
+   * alone. Local servers take the change over the socket (root's peer authentication, or the owner's trust);
+   * containers over TCP with the password the data carries: the cache's, or the branch it was made from.
+   */
+  private async ownCredentials(meta: NamedBranchMeta): Promise<void> {
+    const dir = this.dir(meta.name);
+    const own = readBranchPassword(dir) ?? (await newBranchPassword(dir));
+    const source = meta.fromBranch ? readBranchPassword(this.dir(meta.fromBranch)) : undefined;
+    let failure: unknown;
+    for (const admin of [this.ctx.password, ...(source ? [source] : [])]) {
+      try {
+        await applyBranchPassword(this.runtime.probeConnection(meta, admin), own);
+        meta.credentials = 'own';
+        return;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw new ServerStartError(`Branch "${meta.name}": could not set its own password: ${describeCause(failure)}`, '', { cause: failure });
   }
 
   /** Stops the server cleanly (data kept) and records the branch as suspended. Called under the branch's lock. */

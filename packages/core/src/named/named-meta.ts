@@ -36,6 +36,11 @@ export interface NamedBranchMeta {
   docker?: { image: string; network: 'bridge' | 'host'; storage: 'image' | 'bind' };
   /** The branch's container (docker driver): kept while suspended, replaced by a reset. */
   containerId?: string;
+  /**
+   * `own` once the branch's data carries its own superuser password (the `password` file beside this record)
+   * instead of its snapshot's; cleared when the data is cloned again (reset), so the next start sets it again.
+   */
+  credentials?: 'own';
   /** The process creating the branch, while `creating`. */
   creator?: { pid: number; startTime?: string };
 }

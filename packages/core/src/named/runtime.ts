@@ -44,5 +44,5 @@ export interface NamedRuntime {
    */
   adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta>;
   /** How to reach the server for the activity probe. */
-  probeConnection(meta: NamedBranchMeta): ClientConfig;
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig;
 }
