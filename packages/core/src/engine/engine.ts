@@ -10,7 +10,6 @@ import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { serverAccount } from '../system/server-account.js';
 import { clientAuthSettings } from '../drivers/local/client-auth.js';
-import { prepareRunDir } from './run-dir.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
 import { addSnapshotName, assertName, snapshotNames } from '../snapshot/snapshot-names.js';
@@ -83,7 +82,6 @@ export class Engine implements AsyncDisposable {
     const runAs = await serverAccount(layout.root, layout.account, options.user);
     const setup = await setupDriver(options, layout, runAs);
     const password = await loadSecret(layout.secret);
-    await prepareRunDir(layout);
     const session = await openSession(layout);
     const auth = setup.name === 'local' ? await clientAuthSettings(layout.auth) : {};
     const settings = { ...defaultSettings(setup.major), ...options.settings, ...auth };
@@ -219,7 +217,7 @@ export class Engine implements AsyncDisposable {
     }
     // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
     await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
-    await closeSession(this.ctx.layout, this.ctx.session.id);
+    await closeSession(this.ctx.layout, this.ctx.session.id, this.ctx.session);
     this.unregister();
   }
 

@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 /** Linux limits a unix socket path to 107 bytes; "/.s.PGSQL.65535" takes 16 of them. */
 export const MAX_SOCKET_DIR = 107 - 16;
-/** Longest entry name made in the run directory: `n-` + a 63-character branch name. */
-const LONGEST_RUN_ENTRY = 65;
+/** Longest entry name made in a run directory: `<session>-<id>`. */
+const LONGEST_RUN_ENTRY = 32;
 
 /** Where everything lives inside the cache directory. One place, so reaping and gc see what the engine made. */
 export class CacheLayout {
-  private recordedRunDir: string | undefined;
-
   constructor(readonly root: string) {}
 
   get snapshots(): string {
@@ -46,8 +43,7 @@ export class CacheLayout {
   poolSocket(session: string): string {
     const inside = path.join(this.sessions, `${session}.sock`);
     if (inside.length <= 107) return inside;
-    const runDir = this.runDir;
-    return runDir ? path.join(runDir, `${session}-pool.sock`) : path.join(os.tmpdir(), `pgbranch-${session}-pool.sock`);
+    return path.join(os.tmpdir(), `pgbranch-${session}-pool.sock`);
   }
   get secret(): string {
     return path.join(this.root, 'secret');
@@ -60,42 +56,12 @@ export class CacheLayout {
   get auth(): string {
     return path.join(this.root, 'auth');
   }
-  /** The record of this cache's run directory (see runDir). */
-  get runDirRecord(): string {
-    return path.join(this.root, 'run-dir');
-  }
-
   /**
-   * A short private directory for sockets whose path inside the cache would be too long: made by mkdtemp
-   * (an unpredictable name nobody can plant in advance), owned by this user, recorded in `run-dir` and only
-   * reused while it still is a real directory of this user that no one else can write to.
-   * Undefined until `prepareRunDir` made one (see engine/run-dir.ts).
+   * This engine's short private directory for sockets whose path inside the cache would be too long: made by
+   * mkdtemp in the temp directory (a name nobody can plant in advance), owned by this user, mode 0711, recorded
+   * in the session's owner record and removed with the session (or by the reaper after a crash).
    */
-  get runDir(): string | undefined {
-    if (this.recordedRunDir) return this.recordedRunDir;
-    let recorded: string;
-    try {
-      recorded = readFileSync(this.runDirRecord, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-    const st = (() => {
-      try {
-        return lstatSync(recorded);
-      } catch {
-        return undefined;
-      }
-    })();
-    const me = process.getuid?.() ?? 0;
-    if (!recorded || !st || !st.isDirectory() || st.uid !== me || (st.mode & 0o022) !== 0) return undefined;
-    this.recordedRunDir = recorded;
-    return recorded;
-  }
-
-  /** Forgets the cached run directory (after a new one was recorded). */
-  set runDir(dir: string | undefined) {
-    this.recordedRunDir = dir;
-  }
+  runDir: string | undefined;
 
   /** True when the run directory's path leaves room for every socket directory made in it. */
   static runDirFits(dir: string): boolean {
@@ -112,17 +78,9 @@ export class CacheLayout {
     return path.join(this.requireRunDir(), runEntry(`${session}-${id}`));
   }
 
-  /** Socket directory of a named branch. */
-  namedSocketDir(dir: string, name: string): string {
-    const inside = path.join(dir, 'run');
-    if (inside.length <= MAX_SOCKET_DIR) return inside;
-    return path.join(this.requireRunDir(), `n-${name}`);
-  }
-
   private requireRunDir(): string {
-    const runDir = this.runDir;
-    if (!runDir) throw new Error(`No run directory is recorded for ${this.root} (engine/run-dir.ts prepares it).`);
-    return runDir;
+    if (!this.runDir) throw new Error(`No run directory was made for this engine in ${this.root} (openSession makes it).`);
+    return this.runDir;
   }
 }
 

@@ -72,17 +72,10 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
     }
   }
 
-  // Socket directories of dead sessions' servers (branches, snapshot builds) in the cache's run directory.
-  const runDir = layout.runDir;
-  for (const name of runDir ? await readdir(runDir).catch(() => [] as string[]) : []) {
-    const owner = /^([0-9a-f]{8})-/.exec(name)?.[1];
-    if (owner && dead(owner) && !name.endsWith('.sock')) await removeDir(path.join(runDir!, name));
-  }
-
   for (const [id, record] of sessions) {
     if (!sessionAlive(record)) {
       await rm(layout.poolSocket(id), { force: true });
-      await closeSession(layout, id);
+      await closeSession(layout, id, record); // and its run directory (socket directories of its servers)
       report.sessions.push(id);
     }
   }

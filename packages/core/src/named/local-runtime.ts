@@ -13,7 +13,9 @@ import { CloneError, describeCause, hintFor } from '../errors.js';
 import { buildSnapshot } from '../snapshot/seeder.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { processStartTime } from '../system/proc.js';
-import { privateDir } from '../system/private-dir.js';
+import { isOwnDir, privateDir } from '../system/private-dir.js';
+import { MAX_SOCKET_DIR } from '../engine/layout.js';
+import { makeRunDir, removeRunDir } from '../engine/run-dir.js';
 import type { NamedBranchMeta } from './named-meta.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 import { liveServer, stopServerProcess } from './server-process.js';
@@ -23,8 +25,12 @@ export class LocalNamedRuntime implements NamedRuntime {
   constructor(
     private readonly ctx: EngineContext,
     private readonly dirOf: (name: string) => string,
-    private readonly socketDirOf: (name: string) => string,
   ) {}
+
+  /** Its socket directory (a branch never started has none: the path then refuses connections). */
+  private socketDirOf(meta: NamedBranchMeta): string {
+    return namedSocketDir(this.dirOf(meta.name), meta) ?? path.join(this.dirOf(meta.name), 'run');
+  }
 
   private dataDir(meta: NamedBranchMeta): string {
     return path.join(this.dirOf(meta.name), 'data');
@@ -44,7 +50,10 @@ export class LocalNamedRuntime implements NamedRuntime {
     if (this.ctx.cloner.name === 'overlay' && mountsUnder(dataDir).length === 0 && existsSync(overlayLayers(dataDir).upper)) {
       await mountOverlay(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), dataDir);
     }
-    const socketDir = this.socketDirOf(meta.name);
+    if (namedSocketDir(this.dirOf(meta.name), undefined) === undefined && !(meta.socketHome && (await isOwnDir(meta.socketHome)))) {
+      meta.socketHome = await makeRunDir();
+    }
+    const socketDir = this.socketDirOf(meta);
     // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
     await privateDir(socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
     const server = await startServer(this.ctx.binaries, {
@@ -74,8 +83,7 @@ export class LocalNamedRuntime implements NamedRuntime {
   }
 
   async removeOutside(meta: NamedBranchMeta): Promise<void> {
-    const socketDir = this.socketDirOf(meta.name);
-    if (socketDir !== path.join(this.dirOf(meta.name), 'run')) await removeDir(socketDir);
+    await removeRunDir(meta.socketHome);
   }
 
   freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
@@ -97,6 +105,16 @@ export class LocalNamedRuntime implements NamedRuntime {
   }
 
   probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
-    return { host: this.socketDirOf(meta.name), port: meta.port, user: SUPERUSER, password, database: DATABASE };
+    return { host: this.socketDirOf(meta), port: meta.port, user: SUPERUSER, password, database: DATABASE };
   }
+}
+
+/**
+ * A named branch's socket directory: `<dir>/run` when that path is short enough for a socket, else `run` inside
+ * the branch's recorded socket home (undefined while it has none: `meta` omitted or not started yet).
+ */
+export function namedSocketDir(dir: string, meta: Pick<NamedBranchMeta, 'socketHome'> | undefined): string | undefined {
+  const inside = path.join(dir, 'run');
+  if (inside.length <= MAX_SOCKET_DIR) return inside;
+  return meta?.socketHome ? path.join(meta.socketHome, 'run') : undefined;
 }

@@ -16,9 +16,9 @@ import type { Branch } from '../branch/branch.js';
 import { isAlive, processStartTime } from '../system/proc.js';
 import { clientConnections } from './activity.js';
 import { readKeeper } from '../keeper/keeper-record.js';
-import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
+import { assertBranchName, listNamedDirs, readNamedMeta, readNamedMetaSync, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
 import { DockerNamedRuntime } from './docker-runtime.js';
-import { LocalNamedRuntime } from './local-runtime.js';
+import { LocalNamedRuntime, namedSocketDir } from './local-runtime.js';
 import type { LiveServer, NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
 import { applyBranchPassword, newBranchPassword, readBranchPassword } from './branch-credentials.js';
@@ -75,7 +75,7 @@ export class NamedBranches {
     this.runtime =
       ctx.driver instanceof DockerDriver
         ? new DockerNamedRuntime(ctx.driver, ctx.driver.docker, dirOf)
-        : new LocalNamedRuntime(ctx, dirOf, (name) => this.socketDir(name));
+        : new LocalNamedRuntime(ctx, dirOf);
   }
 
   get root(): string {
@@ -85,8 +85,8 @@ export class NamedBranches {
     return path.join(this.root, name);
   }
   /** Inside the branch directory, or (long cache paths) in the cache's private run directory (see CacheLayout.runDir). */
-  socketDir(name: string): string {
-    return this.ctx.layout.namedSocketDir(this.dir(name), name);
+  socketDir(name: string): string | undefined {
+    return namedSocketDir(this.dir(name), readNamedMetaSync(this.dir(name)));
   }
 
   /**
