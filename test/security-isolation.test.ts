@@ -40,6 +40,13 @@ function accountOf(cacheDir: string): { user: string; uid: number } {
   return JSON.parse(readFileSync(path.join(cacheDir, 'server-account.json'), 'utf8')) as { user: string; uid: number };
 }
 
+/** The OS user a process runs as. */
+function userOf(pid: number): string {
+  const uid = uidOf(pid);
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line ? line.split(':')[0]! : String(uid);
+}
+
 if (unavailable && !requireAll()) {
   describe.skip(`isolation between branches and local users (skipped: ${unavailable})`, () => it('needs root', () => undefined));
 } else {
@@ -82,7 +89,7 @@ if (unavailable && !requireAll()) {
     });
 
     it("keeps one cache directory's server account out of another's data", async () => {
-      const attempt = runAs(accountOf(cacheA).user, 'cat', [path.join(branchB.dir!, 'data', 'PG_VERSION')]);
+      const attempt = runAs(userOf(branchA.pid!), 'cat', [path.join(branchB.dir!, 'data', 'PG_VERSION')]);
       expect(attempt.status, attempt.output).not.toBe(0);
       expect(attempt.output).toMatch(/Permission denied/);
       // A branch's own superuser, running shell commands as its server account, is refused just the same
@@ -93,7 +100,7 @@ if (unavailable && !requireAll()) {
     });
 
     it('refuses unix socket connections without the password from the server account and from other users', async () => {
-      const own = psqlOverSocket(accountOf(cacheA).user, branchA.socketDir!, branchA.port, 'select v from secrets');
+      const own = psqlOverSocket(userOf(branchA.pid!), branchA.socketDir!, branchA.port, 'select v from secrets');
       expect(own.status, own.output).not.toBe(0);
       expect(own.output).not.toContain('only-for-this-branch');
       const other = psqlOverSocket(INTRUDER, branchA.socketDir!, branchA.port, 'select v from secrets');
@@ -170,6 +177,11 @@ if (unavailable && !requireAll()) {
 
       const env = { TMPDIR: sharedTmp };
       cli(['create', 'app', '--sql', path.join(root, 'recipe.sql'), '--cache-dir', longCache], env);
+      const untouched = () => {
+        const st = statSync(victim);
+        return { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+      };
+      expect(untouched()).toEqual({ uid: 0, gid: 0, mode: 0o755 });
       const url = cli(['url', 'app', '--cache-dir', longCache], env).trim();
       expect(await query(url, 'select v from secrets')).toEqual([{ v: 'only-for-this-branch' }]);
       // Its sockets live in a directory made by mkdtemp, owned by root, writable by no one else.
@@ -182,8 +194,7 @@ if (unavailable && !requireAll()) {
       cli(['rm', 'app', '--cache-dir', longCache], env);
       expect(existsSync(home)).toBe(false);
 
-      const after = statSync(victim);
-      expect({ uid: after.uid, gid: after.gid, mode: after.mode & 0o7777 }).toEqual({ uid: 0, gid: 0, mode: 0o755 });
+      expect(untouched()).toEqual({ uid: 0, gid: 0, mode: 0o755 });
     });
 
     it('does not reuse a recorded socket directory that another user controls', async () => {
