@@ -164,8 +164,7 @@ if (unavailable && !requireAll()) {
 
     afterAll(async () => {
       await freshCacheDir(longCache);
-      await rm(sharedTmp, { recursive: true, force: true });
-      await rm(victim, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
     });
 
     it('never follows a symlink planted where a socket directory used to go, and keeps sockets in a private directory', async () => {
@@ -212,6 +211,15 @@ if (unavailable && !requireAll()) {
       const url = cli(['url', 'other', '--cache-dir', longCache]).trim();
       expect(await query(url, 'select v from secrets')).toEqual([{ v: 'only-for-this-branch' }]);
       cli(['rm', 'other', '--cache-dir', longCache]);
+    });
+
+    it('refuses a cache directory another user made in advance, and leaves it as it was', async () => {
+      const planted = path.join(sharedTmp, 'pgbranch-cache');
+      expect(runAs(INTRUDER, 'mkdir', ['-m', '0777', planted]).status).toBe(0);
+      await expect(createEngine({ cacheDir: planted, driver: 'local' })).rejects.toMatchObject({ code: 'PGBRANCH_UNSAFE_PATH' });
+      const st = statSync(planted);
+      expect(st.mode & 0o7777).toBe(0o777);
+      expect(existsSync(path.join(planted, 'secret'))).toBe(false);
     });
 
     it("keeps an engine's socket directories in a private directory of its own, removed when it closes", async () => {

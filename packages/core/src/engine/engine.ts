@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
 import { setupDriver, type DriverSetup } from './driver-setup.js';
 import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/local/settings.js';
-import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
+import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } from '../errors.js';
+import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { serverAccount } from '../system/server-account.js';
@@ -75,8 +76,9 @@ export class Engine implements AsyncDisposable {
     const layout = new CacheLayout(options.cacheDir);
     try {
       await mkdir(layout.root, { recursive: true });
-      await chmod(layout.root, 0o755);
+      await ownDir(layout.root, 0o755);
     } catch (err) {
+      if (err instanceof UnsafePathError) throw err;
       throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
     }
     const runAs = await serverAccount(layout.root, layout.account, options.user);

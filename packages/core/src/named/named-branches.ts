@@ -231,6 +231,8 @@ export class NamedBranches {
         const server = await this.runtime.live(meta);
         if (server) {
           meta.server = { pid: server.pid ?? 0, startTime: server.startTime, containerId: server.containerId };
+          // Started, but the process that started it died before giving it its own password.
+          if (meta.credentials !== 'own') await this.ownCredentials(meta);
         } else {
           const parent = await this.snapshotMeta(meta);
           if (meta.state === 'resetting') await this.reclone(meta, parent); // finish an interrupted reset
@@ -258,6 +260,7 @@ export class NamedBranches {
       const server = await this.runtime.live(meta);
       if (server) await this.runtime.stop(meta, server, 'immediate');
       delete meta.server;
+      delete meta.credentials; // recorded before the data changes: a crash from here on sets the password again
       meta.state = 'resetting';
       await writeNamedMeta(this.dir(name), meta);
       await this.reclone(meta, parent);

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, mkdtemp, open } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { UnsafePathError } from '../errors.js';
 
@@ -36,6 +36,14 @@ export async function freshPrivateDir(parent: string, prefix: string, mode: numb
   const dir = await mkdtemp(path.join(parent, prefix));
   await settle(dir, mode, owner);
   return dir;
+}
+
+/**
+ * Checks that an existing directory (where a symlink leads, for a configured path) belongs to this user and sets
+ * its mode on the opened directory: e.g. a cache directory another user made in advance is refused.
+ */
+export async function ownDir(dir: string, mode: number): Promise<void> {
+  await settle(await realpath(dir), mode, undefined);
 }
 
 /**

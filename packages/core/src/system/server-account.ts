@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { lchown, lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheDirError, describeCause } from '../errors.js';
 import { exec } from './exec.js';
@@ -97,18 +97,29 @@ async function createAccount(name: string, home: string): Promise<PasswdEntry> {
   return made;
 }
 
-/** Hands the servers' files (data directories: owned by neither root nor the new account) to the new account. */
+/**
+ * Hands the servers' files to the new account: everything under the cache's data directories that belongs to the
+ * previous account (recorded, or else whoever owns the stored data directories). `chown -R -P --from` walks
+ * without following symlinks (a server could have planted some) and changes only what the old owner had.
+ */
 async function handOver(cacheDir: string, previous: AccountRecord | undefined, account: AccountRecord): Promise<void> {
-  const isServers = (uid: number) => (previous ? uid === previous.uid : uid !== 0) && uid !== account.uid;
-  for (const top of ['snapshots', 'named', 'branches']) await walk(path.join(cacheDir, top), isServers, account);
-}
-
-async function walk(dir: string, isServers: (uid: number) => boolean, account: AccountRecord): Promise<void> {
-  const st = await lstat(dir).catch(() => undefined);
-  if (!st) return;
-  if (isServers(st.uid)) await lchown(dir, account.uid, account.gid);
-  if (!st.isDirectory()) return;
-  for (const name of await readdir(dir).catch(() => [] as string[])) await walk(path.join(dir, name), isServers, account);
+  const tops = ['snapshots', 'named', 'branches'].map((d) => path.join(cacheDir, d)).filter((d) => existsSync(d));
+  if (tops.length === 0) return;
+  const owners = new Set<number>(previous ? [previous.uid] : []);
+  if (!previous) {
+    for (const top of tops) {
+      for (const entry of await readdir(top).catch(() => [] as string[])) {
+        const st = await lstat(path.join(top, entry, 'data')).catch(() => undefined);
+        if (st?.isDirectory() && st.uid !== 0) owners.add(st.uid);
+      }
+    }
+  }
+  owners.delete(account.uid);
+  for (const uid of owners) {
+    await exec('chown', ['-R', '-P', '--from', String(uid), `${account.uid}:${account.gid}`, ...tops], { timeoutMs: 600_000 }).catch((err: unknown) => {
+      throw new CacheDirError(`Could not hand the data in ${cacheDir} over to the account "${account.user}": ${describeCause(err)}. Run \`pgbranch gc\` or remove the cache directory.`, { cause: err });
+    });
+  }
 }
 
 async function readRecord(file: string): Promise<AccountRecord | undefined> {
