@@ -155,3 +155,19 @@ function passwdEntries(): PasswdEntry[] {
 function findAccount(name: string): PasswdEntry | undefined {
   return passwdEntries().find((e) => e.user === name);
 }
+
+/**
+ * Who would run the servers of `cacheDir`, in words, without creating anything (for `pgbranch doctor`):
+ * the override, the current user, or the cache directory's own account (existing or to be made).
+ */
+export async function describeServerAccount(cacheDir: string, user?: string | number): Promise<string> {
+  const override = user ?? process.env.PGBRANCH_RUN_AS;
+  if (process.getuid?.() !== 0 || override !== undefined) {
+    const runAs = resolveRunAs(override);
+    return runAs.dropped ? `${runAs.user} (uid ${runAs.uid}, set by postgres.user/PGBRANCH_RUN_AS); this process is root` : runAs.user;
+  }
+  const real = await realpath(cacheDir).catch(() => path.resolve(cacheDir));
+  const name = accountName(real);
+  const entry = findAccount(name);
+  return entry ? `${name} (uid ${entry.uid}), this cache directory's own account; this process is root` : `${name}, this cache directory's own account (made on first use with useradd); this process is root`;
+}
