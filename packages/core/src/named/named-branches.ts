@@ -84,7 +84,7 @@ export class NamedBranches {
   dir(name: string): string {
     return path.join(this.root, name);
   }
-  /** Inside the branch directory, or (long cache paths) in the cache's private run directory (see CacheLayout.runDir). */
+  /** Inside the branch directory, or (long cache paths) inside its recorded socket home (see NamedBranchMeta.socketHome). */
   socketDir(name: string): string | undefined {
     return namedSocketDir(this.dir(name), readNamedMetaSync(this.dir(name)));
   }
