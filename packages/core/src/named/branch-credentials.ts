@@ -20,6 +20,26 @@ export async function newBranchPassword(branchDir: string): Promise<string> {
   return password;
 }
 
+/**
+ * The password the data a branch was made from carries, when that is not the cache's: a branch made from another
+ * named branch starts with that branch's password until it gets its own (also after each reset).
+ */
+function parentPasswordFile(branchDir: string): string {
+  return path.join(branchDir, 'parent-password');
+}
+
+export async function writeParentPassword(branchDir: string, password: string): Promise<void> {
+  await writeFile(parentPasswordFile(branchDir), password + '\n', { mode: 0o600 });
+}
+
+export function readParentPassword(branchDir: string): string | undefined {
+  try {
+    return readFileSync(parentPasswordFile(branchDir), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The branch's own password, or undefined when it has none (a branch made before branches had their own). */
 export function readBranchPassword(branchDir: string): string | undefined {
   try {

@@ -44,7 +44,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     }
   }
 
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: SnapshotMeta, _password: string): Promise<void> {
     // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
     const dataDir = this.dataDir(meta);
     if (this.ctx.cloner.name === 'overlay' && mountsUnder(dataDir).length === 0 && existsSync(overlayLayers(dataDir).upper)) {

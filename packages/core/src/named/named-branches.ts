@@ -21,7 +21,7 @@ import { DockerNamedRuntime } from './docker-runtime.js';
 import { LocalNamedRuntime, namedSocketDir } from './local-runtime.js';
 import type { LiveServer, NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
-import { applyBranchPassword, newBranchPassword, readBranchPassword } from './branch-credentials.js';
+import { applyBranchPassword, newBranchPassword, readBranchPassword, readParentPassword, writeParentPassword } from './branch-credentials.js';
 
 const log = logger('named');
 
@@ -112,6 +112,11 @@ export class NamedBranches {
       await writeNamedMeta(dir, meta);
       await newBranchPassword(dir);
       try {
+        if (typeof from === 'string') {
+          const source = await readNamedMeta(this.dir(from));
+          const carried = source && this.dataPassword(source);
+          if (carried && carried !== this.ctx.password) await writeParentPassword(dir, carried);
+        }
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
         meta.snapshot = { hash: parent.hash, name: typeof from === 'string' ? parent.name : from.name };
         if (typeof from === 'string') meta.fromBranch = from;
@@ -426,7 +431,7 @@ export class NamedBranches {
   /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
   private async startInto(meta: NamedBranchMeta, parent: SnapshotMeta, why: string): Promise<void> {
     try {
-      await this.runtime.start(meta, parent);
+      await this.runtime.start(meta, parent, this.dataPassword(meta));
       if (meta.credentials !== 'own') await this.ownCredentials(meta);
       log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
@@ -445,30 +450,29 @@ export class NamedBranches {
 
   /** A connection to check activity with, using the password the branch's data has right now. */
   private probe(meta: NamedBranchMeta): ReturnType<NamedRuntime['probeConnection']> {
-    const own = meta.credentials === 'own' ? readBranchPassword(this.dir(meta.name)) : undefined;
-    return this.runtime.probeConnection(meta, own ?? this.ctx.password);
+    return this.runtime.probeConnection(meta, this.dataPassword(meta));
+  }
+
+  /** The superuser password the branch's data carries right now: its own, its parent branch's, or the cache's. */
+  private dataPassword(meta: NamedBranchMeta): string {
+    const dir = this.dir(meta.name);
+    return (meta.credentials === 'own' ? readBranchPassword(dir) : readParentPassword(dir)) ?? this.ctx.password;
   }
 
   /**
    * Gives a freshly cloned (or created, or kept) branch's data its own superuser password, so its URL opens it
    * alone. Local servers take the change over the socket (root's peer authentication, or the owner's trust);
-   * containers over TCP with the password the data carries: the cache's, or the branch it was made from.
+   * containers over TCP with the password the data carries (dataPassword).
    */
   private async ownCredentials(meta: NamedBranchMeta): Promise<void> {
     const dir = this.dir(meta.name);
     const own = readBranchPassword(dir) ?? (await newBranchPassword(dir));
-    const source = meta.fromBranch ? readBranchPassword(this.dir(meta.fromBranch)) : undefined;
-    let failure: unknown;
-    for (const admin of [this.ctx.password, ...(source ? [source] : [])]) {
-      try {
-        await applyBranchPassword(this.runtime.probeConnection(meta, admin), own);
-        meta.credentials = 'own';
-        return;
-      } catch (err) {
-        failure = err;
-      }
+    try {
+      await applyBranchPassword(this.runtime.probeConnection(meta, this.dataPassword(meta)), own);
+    } catch (err) {
+      throw new ServerStartError(`Branch "${meta.name}": could not set its own password: ${describeCause(err)}`, '', { cause: err });
     }
-    throw new ServerStartError(`Branch "${meta.name}": could not set its own password: ${describeCause(failure)}`, '', { cause: failure });
+    meta.credentials = 'own';
   }
 
   /** Stops the server cleanly (data kept) and records the branch as suspended. Called under the branch's lock. */
