@@ -143,6 +143,34 @@ if (unavailable && !requireAll()) {
     });
   });
 
+  describe('accounts of cache directories', () => {
+    const kept = path.join(root, 'kept');
+    const gone = path.join(root, 'gone');
+    const next = path.join(root, 'next');
+    const exists = (user: string) => spawnSync('id', ['-u', user]).status === 0;
+
+    afterAll(async () => {
+      await Promise.all([kept, gone, next].map((d) => freshCacheDir(d)));
+    });
+
+    it('are removed once their cache directory is gone (when the next account is made), never while it exists', async () => {
+      if (unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${unavailable}`);
+      await Promise.all([kept, gone, next].map((d) => freshCacheDir(d)));
+      for (const dir of [kept, gone]) await (await createEngine({ cacheDir: dir, driver: 'local' })).close();
+      const [keptUser, goneUser] = [accountOf(kept).user, accountOf(gone).user];
+      cli(['gc', '--cache-dir', gone]);
+      expect(exists(goneUser)).toBe(true); // gc never removes accounts
+      await rm(gone, { recursive: true, force: true });
+      await (await createEngine({ cacheDir: next, driver: 'local' })).close();
+      expect(exists(goneUser)).toBe(false);
+      expect(exists(keptUser)).toBe(true);
+      // The cache directory that still exists finds its account again, with the recorded uid.
+      const engine = await createEngine({ cacheDir: kept, driver: 'local' });
+      await engine.close();
+      expect(engine.info().serverUser).toBe(keptUser);
+    });
+  });
+
   describe('paths another user can plant', () => {
     // Long enough that `<cache>/named/<name>/run` cannot hold a socket: the socket directory goes elsewhere.
     const longCache = path.join(root, `long-${'c'.repeat(60)}`);

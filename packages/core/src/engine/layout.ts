@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Linux limits a unix socket path to 107 bytes; "/.s.PGSQL.65535" takes 16 of them. */
@@ -39,11 +39,24 @@ export class CacheLayout {
   branch(session: string, id: string): string {
     return path.join(this.branches(session), id);
   }
-  /** Where a session's pool server listens: beside its owner record when the path is short enough. */
+  /**
+   * Where a session's pool server listens: beside its owner record when the path is short enough, else in the
+   * session's private run directory (named in its owner record), never at a name others can predict in /tmp.
+   */
   poolSocket(session: string): string {
     const inside = path.join(this.sessions, `${session}.sock`);
     if (inside.length <= 107) return inside;
-    return path.join(os.tmpdir(), `pgbranch-${session}-pool.sock`);
+    const runDir = this.runDirOf(session);
+    return runDir ? path.join(runDir, 'pool.sock') : inside; // no run directory: listening fails with a clear error
+  }
+
+  /** The run directory recorded in a session's owner record. */
+  private runDirOf(session: string): string | undefined {
+    try {
+      return (JSON.parse(readFileSync(this.session(session), 'utf8')) as { runDir?: string }).runDir;
+    } catch {
+      return undefined;
+    }
   }
   get secret(): string {
     return path.join(this.root, 'secret');
