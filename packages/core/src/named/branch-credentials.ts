@@ -59,7 +59,8 @@ export async function applyBranchPassword(admin: pg.ClientConfig, password: stri
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(password)}'`);
+    // Flushed at commit even with the test-friendly synchronous_commit=off: a server stopped right after keeps it.
+    await client.query(`SET synchronous_commit = on; ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(password)}'`);
   } finally {
     await client.end().catch(() => undefined);
   }
