@@ -10,6 +10,7 @@ import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { serverAccount } from '../system/server-account.js';
+import { resolveRunAs } from '../system/run-as.js';
 import { clientAuthSettings } from '../drivers/local/client-auth.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
@@ -81,7 +82,8 @@ export class Engine implements AsyncDisposable {
       if (err instanceof UnsafePathError) throw err;
       throw new CacheDirError(`Cannot create the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
     }
-    const runAs = await serverAccount(layout.root, layout.account, options.user);
+    // Containers run as their image's user: only local servers need this cache's own account.
+    const runAs = options.driver === 'docker' ? resolveRunAs(options.user) : await serverAccount(layout.root, layout.account, options.user);
     const setup = await setupDriver(options, layout, runAs);
     const password = await loadSecret(layout.secret);
     const session = await openSession(layout);
