@@ -171,6 +171,33 @@ if (unavailable && !requireAll()) {
     });
   });
 
+  describe('a cache directory whose servers ran as nobody', () => {
+    const upgraded = path.join(root, 'upgraded');
+    afterAll(() => freshCacheDir(upgraded));
+
+    it('is handed over to its own account once, and its snapshots still branch', async () => {
+      if (unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${unavailable}`);
+      await freshCacheDir(upgraded);
+      mkdirSync(root, { recursive: true });
+      writeFileSync(path.join(root, 'upgrade.sql'), "create table kept (v text); insert into kept values ('from-before');\n");
+      const before = await createEngine({ cacheDir: upgraded, driver: 'local', cloner: 'copy', postgres: { user: 'nobody' } });
+      const snap = await before.snapshot({ name: 'kept', sql: [path.join(root, 'upgrade.sql')] });
+      await before.close();
+      expect(statSync(path.join(upgraded, 'snapshots', snap.hash, 'data')).uid).toBe(65534);
+
+      const after = await createEngine({ cacheDir: upgraded, driver: 'local', cloner: 'copy' });
+      try {
+        const account = accountOf(upgraded);
+        expect(statSync(path.join(upgraded, 'snapshots', snap.hash, 'data')).uid).toBe(account.uid);
+        const branch = await (await after.snapshot({ name: 'kept', sql: [path.join(root, 'upgrade.sql')] })).branch();
+        expect(uidOf(branch.pid!)).toBe(account.uid);
+        expect(await query(branch.url, 'select v from kept')).toEqual([{ v: 'from-before' }]);
+      } finally {
+        await after.close();
+      }
+    });
+  });
+
   describe('paths another user can plant', () => {
     // Long enough that `<cache>/named/<name>/run` cannot hold a socket: the socket directory goes elsewhere.
     const longCache = path.join(root, `long-${'c'.repeat(60)}`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheDirError, describeCause } from '../errors.js';
 import { exec } from './exec.js';
@@ -99,27 +99,17 @@ async function createAccount(name: string, home: string): Promise<PasswdEntry> {
 
 /**
  * Hands the servers' files to the new account: everything under the cache's data directories that belongs to the
- * previous account (recorded, or else whoever owns the stored data directories). `chown -R -P --from` walks
- * without following symlinks (a server could have planted some) and changes only what the old owner had.
+ * previous account — the recorded one, or else `nobody` (the account servers ran as before each cache directory
+ * had its own). Other owners are left alone: Docker bind storage keeps its image user's files in the same places.
+ * `chown -R -P --from` walks without following symlinks (a server could have planted some).
  */
 async function handOver(cacheDir: string, previous: AccountRecord | undefined, account: AccountRecord): Promise<void> {
   const tops = ['snapshots', 'named', 'branches'].map((d) => path.join(cacheDir, d)).filter((d) => existsSync(d));
-  if (tops.length === 0) return;
-  const owners = new Set<number>(previous ? [previous.uid] : []);
-  if (!previous) {
-    for (const top of tops) {
-      for (const entry of await readdir(top).catch(() => [] as string[])) {
-        const st = await lstat(path.join(top, entry, 'data')).catch(() => undefined);
-        if (st?.isDirectory() && st.uid !== 0) owners.add(st.uid);
-      }
-    }
-  }
-  owners.delete(account.uid);
-  for (const uid of owners) {
-    await exec('chown', ['-R', '-P', '--from', String(uid), `${account.uid}:${account.gid}`, ...tops], { timeoutMs: 600_000 }).catch((err: unknown) => {
-      throw new CacheDirError(`Could not hand the data in ${cacheDir} over to the account "${account.user}": ${describeCause(err)}. Run \`pgbranch gc\` or remove the cache directory.`, { cause: err });
-    });
-  }
+  const from = previous?.uid ?? passwdEntries().find((e) => e.user === 'nobody')?.uid;
+  if (tops.length === 0 || from === undefined || from === account.uid || from === 0) return;
+  await exec('chown', ['-R', '-P', '--from', String(from), `${account.uid}:${account.gid}`, ...tops], { timeoutMs: 600_000 }).catch((err: unknown) => {
+    throw new CacheDirError(`Could not hand the data in ${cacheDir} over to the account "${account.user}": ${describeCause(err)}. Run \`pgbranch gc\` or remove the cache directory.`, { cause: err });
+  });
 }
 
 async function readRecord(file: string): Promise<AccountRecord | undefined> {
