@@ -84,6 +84,16 @@ export class CacheDirError extends PgbranchError {
   }
 }
 
+/**
+ * A path pgbranch was about to create, hand over or change permissions of is not its own (a symlink, or a
+ * directory another user made): refused rather than followed.
+ */
+export class UnsafePathError extends PgbranchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PGBRANCH_UNSAFE_PATH', message, options);
+  }
+}
+
 /** Short, human reason of an unknown error, for messages. */
 export function describeCause(err: unknown): string {
   if (err instanceof Error) {

@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
 import { setupDriver, type DriverSetup } from './driver-setup.js';
 import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../drivers/local/settings.js';
-import { CacheDirError, describeCause, hintFor, UsageError } from '../errors.js';
+import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } from '../errors.js';
+import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
+import { serverAccount } from '../system/server-account.js';
 import { resolveRunAs } from '../system/run-as.js';
+import { clientAuthSettings } from '../drivers/local/client-auth.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
 import { addSnapshotName, assertName, snapshotNames } from '../snapshot/snapshot-names.js';
@@ -84,17 +87,22 @@ export class Engine implements AsyncDisposable {
     if (use !== 'read') {
       try {
         await mkdir(layout.root, { recursive: true });
-        await chmod(layout.root, 0o755);
+        await ownDir(layout.root, 0o755);
       } catch (err) {
+        if (err instanceof UnsafePathError) throw err;
         const verb = existsSync(layout.root) ? 'write to' : 'create';
         throw new CacheDirError(`Cannot ${verb} the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
       }
     }
-    const runAs = resolveRunAs(options.user);
+    // Containers run as their image's user: only local servers need this cache's own account. A read-only
+    // engine starts no server, and must not create an account or write its record.
+    const ownAccount = options.driver !== 'docker' && use !== 'read';
+    const runAs = ownAccount ? await serverAccount(layout.root, layout.account, options.user) : resolveRunAs(options.user);
     const setup = await setupDriver(options, layout, runAs, { probeCloners: use === 'build' });
     const password = use === 'read' ? await readSecret(layout.secret) : await loadSecret(layout.secret);
     const session = use === 'build' ? await writeSession(layout) : unrecordedSession();
-    const settings = { ...defaultSettings(setup.major), ...options.settings };
+    const auth = setup.name === 'local' && use !== 'read' ? await clientAuthSettings(layout.auth) : {};
+    const settings = { ...defaultSettings(setup.major), ...options.settings, ...auth };
     const ctx: EngineContext = {
       layout,
       session,
@@ -229,7 +237,7 @@ export class Engine implements AsyncDisposable {
     if (this.sessionRecorded) {
       // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
       await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
-      await closeSession(this.ctx.layout, this.ctx.session.id);
+      await closeSession(this.ctx.layout, this.ctx.session.id, this.ctx.session);
     }
     this.unregister();
   }

@@ -1,5 +1,4 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
@@ -39,7 +38,6 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
       report.servers += await stopServerIn(path.join(dir, 'data'));
       report.bytes! += await diskUsage(dir);
       await removeDir(dir);
-      await removeDir(path.join(os.tmpdir(), `pgbranch-${id}-${branchId}`));
       report.directories.push(dir);
     }
     await removeDir(sessionDir);
@@ -88,7 +86,7 @@ export async function reapDeadOwners(layout: CacheLayout): Promise<ReapReport> {
   for (const [id, record] of sessions) {
     if (!sessionAlive(record)) {
       await rm(layout.poolSocket(id), { force: true });
-      await closeSession(layout, id);
+      await closeSession(layout, id, record); // and its run directory (socket directories of its servers)
       report.sessions.push(id);
     }
   }

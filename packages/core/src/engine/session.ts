@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import { isAlive, processStartTime } from '../system/proc.js';
 import type { CacheLayout } from './layout.js';
+import { makeRunDir, removeRunDir } from './run-dir.js';
 
 /** The owner record of one engine: everything it makes is filed under its id. */
 export interface SessionRecord {
@@ -12,9 +13,11 @@ export interface SessionRecord {
   startTime?: string;
   host: string;
   createdAt: string;
+  /** The engine's private directory for sockets outside the cache (CacheLayout.runDir), removed with it. */
+  runDir?: string;
 }
 
-/** Writes a new owner record for this process. */
+/** Writes a new owner record for this process, with its run directory (made now, set on `layout`). */
 export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
   const record: SessionRecord = {
     id: randomBytes(4).toString('hex'),
@@ -24,6 +27,8 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
     createdAt: new Date().toISOString(),
   };
   await mkdir(layout.sessions, { recursive: true });
+  record.runDir = await makeRunDir();
+  layout.runDir = record.runDir;
   // Written then renamed, so a reaper in another process never reads half a record.
   const tmp = `${layout.session(record.id)}.tmp`;
   try {
@@ -36,7 +41,9 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
   return record;
 }
 
-export async function closeSession(layout: CacheLayout, id: string): Promise<void> {
+/** Removes an owner record and the run directory it names. */
+export async function closeSession(layout: CacheLayout, id: string, record?: SessionRecord): Promise<void> {
+  await removeRunDir(record?.runDir);
   await rm(layout.session(id), { force: true });
 }
 

@@ -36,7 +36,7 @@ export class DockerNamedRuntime implements NamedRuntime {
     if (this.bind) await this.bind.cloneInto(this.bind.dataDirOf(parent), this.dataDir(meta), false);
   }
 
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void> {
     let container = meta.containerId ? await this.existing(meta.containerId) : undefined;
     if (!container) {
       meta.port ||= await freePort();
@@ -45,7 +45,7 @@ export class DockerNamedRuntime implements NamedRuntime {
     }
     await container.start();
     meta.port = await this.driver.hostPortOf(container, meta.port);
-    await waitForServer(container, this.driver.connection(meta.port), `branch "${meta.name}"`);
+    await waitForServer(container, { ...this.driver.connection(meta.port), password }, `branch "${meta.name}"`);
     meta.server = { pid: 0, containerId: container.id };
   }
 
@@ -97,8 +97,8 @@ export class DockerNamedRuntime implements NamedRuntime {
     return frozen;
   }
 
-  probeConnection(meta: NamedBranchMeta): ClientConfig {
-    return this.driver.connection(meta.port);
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
+    return { ...this.driver.connection(meta.port), password };
   }
 
   private async existing(id: string): Promise<Docker.Container | undefined> {

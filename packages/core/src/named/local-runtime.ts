@@ -1,4 +1,4 @@
-import { chmod, mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientConfig } from 'pg';
 import { existsSync } from 'node:fs';
@@ -14,7 +14,9 @@ import { CloneError, describeCause, hintFor } from '../errors.js';
 import { buildSnapshot } from '../snapshot/seeder.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { processStartTime } from '../system/proc.js';
-import { giveTo } from '../system/run-as.js';
+import { isOwnDir, privateDir } from '../system/private-dir.js';
+import { MAX_SOCKET_DIR } from '../engine/layout.js';
+import { makeRunDir, removeRunDir } from '../engine/run-dir.js';
 import type { NamedBranchMeta } from './named-meta.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 import { assertAnswers, diskFullError, liveServer, stopServerProcess } from './server-process.js';
@@ -24,8 +26,12 @@ export class LocalNamedRuntime implements NamedRuntime {
   constructor(
     private readonly ctx: EngineContext,
     private readonly dirOf: (name: string) => string,
-    private readonly socketDirOf: (name: string) => string,
   ) {}
+
+  /** Its socket directory (a branch never started has none: the path then refuses connections). */
+  private socketDirOf(meta: NamedBranchMeta): string {
+    return namedSocketDir(this.dirOf(meta.name), meta) ?? path.join(this.dirOf(meta.name), 'run');
+  }
 
   private dataDir(meta: NamedBranchMeta): string {
     return path.join(this.dirOf(meta.name), 'data');
@@ -39,16 +45,18 @@ export class LocalNamedRuntime implements NamedRuntime {
     }
   }
 
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: SnapshotMeta, _password: string): Promise<void> {
     // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
     const dataDir = this.dataDir(meta);
     if (this.ctx.cloner.name === 'overlay' && mountsUnder(dataDir).length === 0 && existsSync(overlayLayers(dataDir).upper)) {
       await mountOverlay(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), dataDir);
     }
-    const socketDir = this.socketDirOf(meta.name);
-    await mkdir(socketDir, { recursive: true, mode: 0o700 });
-    await chmod(socketDir, 0o700);
-    await giveTo(this.ctx.runAs, socketDir);
+    if (namedSocketDir(this.dirOf(meta.name), undefined) === undefined && !(meta.socketHome && (await isOwnDir(meta.socketHome)))) {
+      meta.socketHome = await makeRunDir();
+    }
+    const socketDir = this.socketDirOf(meta);
+    // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
+    await privateDir(socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
     await clearStaleServerFiles(dataDir, socketDir); // a server killed with -9 left it
     const server = await startServer(this.ctx.binaries, {
       dataDir: this.dataDir(meta),
@@ -62,7 +70,7 @@ export class LocalNamedRuntime implements NamedRuntime {
       throw (await diskFullError(dataDir, `Branch "${meta.name}" did not start`, err)) ?? err;
     });
     try {
-      await assertAnswers(this.probeConnection({ ...meta, port: server.port }), `Branch "${meta.name}"`);
+      await assertAnswers(this.probeConnection({ ...meta, port: server.port }, this.ctx.password), `Branch "${meta.name}"`);
     } catch (err) {
       await server.stop('immediate');
       throw err;
@@ -85,8 +93,7 @@ export class LocalNamedRuntime implements NamedRuntime {
   }
 
   async removeOutside(meta: NamedBranchMeta): Promise<void> {
-    const socketDir = this.socketDirOf(meta.name);
-    if (socketDir !== path.join(this.dirOf(meta.name), 'run')) await removeDir(socketDir);
+    await removeRunDir(meta.socketHome);
   }
 
   freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
@@ -107,7 +114,17 @@ export class LocalNamedRuntime implements NamedRuntime {
     return parent;
   }
 
-  probeConnection(meta: NamedBranchMeta): ClientConfig {
-    return { host: this.socketDirOf(meta.name), port: meta.port, user: SUPERUSER, password: this.ctx.password, database: DATABASE };
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
+    return { host: this.socketDirOf(meta), port: meta.port, user: SUPERUSER, password, database: DATABASE };
   }
+}
+
+/**
+ * A named branch's socket directory: `<dir>/run` when that path is short enough for a socket, else `run` inside
+ * the branch's recorded socket home (undefined while it has none: `meta` omitted or not started yet).
+ */
+export function namedSocketDir(dir: string, meta: Pick<NamedBranchMeta, 'socketHome'> | undefined): string | undefined {
+  const inside = path.join(dir, 'run');
+  if (inside.length <= MAX_SOCKET_DIR) return inside;
+  return meta?.socketHome ? path.join(meta.socketHome, 'run') : undefined;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
@@ -7,7 +7,7 @@ import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import { freePort } from '../drivers/local/ports.js';
 import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
 import type { EngineContext } from '../engine/context.js';
-import { PgbranchError, ServerStartError, UsageError } from '../errors.js';
+import { describeCause, PgbranchError, ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { withLock } from '../snapshot/lock.js';
@@ -16,11 +16,12 @@ import type { Branch } from '../branch/branch.js';
 import { isAlive, processStartTime } from '../system/proc.js';
 import { clientConnections } from './activity.js';
 import { readKeeper } from '../keeper/keeper-record.js';
-import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
+import { assertBranchName, listNamedDirs, readNamedMeta, readNamedMetaSync, writeNamedMeta, type NamedBranchMeta } from './named-meta.js';
 import { DockerNamedRuntime } from './docker-runtime.js';
-import { LocalNamedRuntime } from './local-runtime.js';
+import { LocalNamedRuntime, namedSocketDir } from './local-runtime.js';
 import type { LiveServer, NamedRuntime } from './runtime.js';
 import { wakeThroughFront } from '../keeper/wake.js';
+import { applyBranchPassword, newBranchPassword, readBranchPassword, readParentPassword, writeParentPassword } from './branch-credentials.js';
 
 const log = logger('named');
 
@@ -74,7 +75,7 @@ export class NamedBranches {
     this.runtime =
       ctx.driver instanceof DockerDriver
         ? new DockerNamedRuntime(ctx.driver, ctx.driver.docker, dirOf)
-        : new LocalNamedRuntime(ctx, dirOf, (name) => this.socketDir(name));
+        : new LocalNamedRuntime(ctx, dirOf);
   }
 
   get root(): string {
@@ -83,15 +84,18 @@ export class NamedBranches {
   dir(name: string): string {
     return path.join(this.root, name);
   }
-  /** Inside the branch directory, or (long cache paths) in the temp dir under a name unique to this cache. */
-  socketDir(name: string): string {
-    const cache = createHash('sha1').update(this.ctx.layout.root).digest('hex').slice(0, 8);
-    return this.ctx.layout.socketDir(this.dir(name), `named-${cache}`, name);
+  /** Inside the branch directory, or (long cache paths) inside its recorded socket home (see NamedBranchMeta.socketHome). */
+  socketDir(name: string): string | undefined {
+    return namedSocketDir(this.dir(name), readNamedMetaSync(this.dir(name)));
   }
 
-  /** The URL of a named branch (contains the password; print it only where the user asked for it). */
-  url(info: Pick<NamedBranchInfo, 'port'>): string {
-    return `postgresql://${SUPERUSER}:${encodeURIComponent(this.ctx.password)}@127.0.0.1:${info.port}/${DATABASE}`;
+  /**
+   * The URL of a named branch, with the branch's own password: it opens this branch only, not its siblings
+   * (contains the password; print it only where the user asked for it).
+   */
+  url(info: Pick<NamedBranchInfo, 'port' | 'name'>): string {
+    const password = readBranchPassword(this.dir(info.name)) ?? this.ctx.password;
+    return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${info.port}/${DATABASE}`;
   }
 
   /** Creates `name` from a snapshot, or from another named branch (by name: its state at this moment), and starts it. */
@@ -106,7 +110,13 @@ export class NamedBranches {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       const meta = this.newMeta(name, options);
       await writeNamedMeta(dir, meta);
+      await newBranchPassword(dir);
       try {
+        if (typeof from === 'string') {
+          const source = await readNamedMeta(this.dir(from));
+          const carried = source && this.dataPassword(source);
+          if (carried && carried !== this.ctx.password) await writeParentPassword(dir, carried);
+        }
         const parent = typeof from === 'string' ? await this.freezeBranch(from, name) : from.meta;
         meta.snapshot = { hash: parent.hash, name: typeof from === 'string' ? parent.name : from.name };
         if (typeof from === 'string') meta.fromBranch = from;
@@ -149,6 +159,7 @@ export class NamedBranches {
       meta.snapshot = { hash: branch.parent.hash, name: branch.parent.name };
       meta.port = branch.port;
       await writeNamedMeta(dir, meta);
+      await newBranchPassword(dir);
       try {
         await branch.suspend(); // a clean shutdown: the data is consistent wherever it goes
         const parent = await this.runtime.adopt(meta, { dir: branch.dir, containerId: branch.containerId }, branch.parent.meta);
@@ -208,7 +219,7 @@ export class NamedBranches {
       const meta = await this.meta(name);
       const server = await this.runtime.live(meta);
       if (!server || Date.now() - Date.parse(meta.lastUsedAt) < idleMs) return false;
-      if ((await clientConnections(this.runtime.probeConnection(meta)).catch(() => 0)) > 0) return false;
+      if ((await clientConnections(this.probe(meta)).catch(() => 0)) > 0) return false;
       await this.stopAndRecord(meta, server);
       return true;
     });
@@ -225,6 +236,8 @@ export class NamedBranches {
         const server = await this.runtime.live(meta);
         if (server) {
           meta.server = { pid: server.pid ?? 0, startTime: server.startTime, containerId: server.containerId };
+          // Started, but the process that started it died before giving it its own password.
+          if (meta.credentials !== 'own') await this.ownCredentials(meta);
         } else {
           const parent = await this.snapshotMeta(meta);
           if (meta.state === 'resetting') await this.reclone(meta, parent); // finish an interrupted reset
@@ -252,6 +265,7 @@ export class NamedBranches {
       const server = await this.runtime.live(meta);
       if (server) await this.runtime.stop(meta, server, 'immediate');
       delete meta.server;
+      delete meta.credentials; // recorded before the data changes: a crash from here on sets the password again
       meta.state = 'resetting';
       await writeNamedMeta(this.dir(name), meta);
       await this.reclone(meta, parent);
@@ -328,7 +342,7 @@ export class NamedBranches {
       return { ...base, state: 'suspended', problem };
     }
     // Counting connections costs a connection of its own: skipped right after create/resume/reset (state is known).
-    const connections = activity ? await clientConnections(this.runtime.probeConnection(meta)).catch(() => undefined) : undefined;
+    const connections = activity ? await clientConnections(this.probe(meta)).catch(() => undefined) : undefined;
     const lastUsed = connections ? Date.now() : Date.parse(meta.lastUsedAt);
     const idle = !connections && Date.now() - lastUsed >= this.idleAfterMs;
     return { ...base, state: idle ? 'idle' : 'running', connections, pid: server.pid || undefined };
@@ -412,8 +426,9 @@ export class NamedBranches {
     if (snap) await this.ctx.driver.removeSnapshot(snap);
   }
 
-  /** Replaces the data with a fresh copy of `parent`. */
+  /** Replaces the data with a fresh copy of `parent` (which carries its snapshot's password again). */
   private async reclone(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    delete meta.credentials;
     await this.runtime.discard(meta);
     await this.runtime.prepare(meta, parent);
   }
@@ -421,7 +436,8 @@ export class NamedBranches {
   /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
   private async startInto(meta: NamedBranchMeta, parent: SnapshotMeta, why: string): Promise<void> {
     try {
-      await this.runtime.start(meta, parent);
+      await this.runtime.start(meta, parent, this.dataPassword(meta));
+      if (meta.credentials !== 'own') await this.ownCredentials(meta);
       log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
       if (err instanceof ServerStartError && meta.port && /could not bind|already in use/i.test(err.logTail)) {
@@ -435,6 +451,33 @@ export class NamedBranches {
       }
       throw err;
     }
+  }
+
+  /** A connection to check activity with, using the password the branch's data has right now. */
+  private probe(meta: NamedBranchMeta): ReturnType<NamedRuntime['probeConnection']> {
+    return this.runtime.probeConnection(meta, this.dataPassword(meta));
+  }
+
+  /** The superuser password the branch's data carries right now: its own, its parent branch's, or the cache's. */
+  private dataPassword(meta: NamedBranchMeta): string {
+    const dir = this.dir(meta.name);
+    return (meta.credentials === 'own' ? readBranchPassword(dir) : readParentPassword(dir)) ?? this.ctx.password;
+  }
+
+  /**
+   * Gives a freshly cloned (or created, or kept) branch's data its own superuser password, so its URL opens it
+   * alone. Local servers take the change over the socket (root's peer authentication, or the owner's trust);
+   * containers over TCP with the password the data carries (dataPassword).
+   */
+  private async ownCredentials(meta: NamedBranchMeta): Promise<void> {
+    const dir = this.dir(meta.name);
+    const own = readBranchPassword(dir) ?? (await newBranchPassword(dir));
+    try {
+      await applyBranchPassword(this.runtime.probeConnection(meta, this.dataPassword(meta)), own);
+    } catch (err) {
+      throw new ServerStartError(`Branch "${meta.name}": could not set its own password: ${describeCause(err)}`, '', { cause: err });
+    }
+    meta.credentials = 'own';
   }
 
   /** Stops the server cleanly (data kept) and records the branch as suspended. Called under the branch's lock. */

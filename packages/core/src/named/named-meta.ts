@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -36,6 +37,16 @@ export interface NamedBranchMeta {
   docker?: { image: string; network: 'bridge' | 'host'; storage: 'image' | 'bind' };
   /** The branch's container (docker driver): kept while suspended, replaced by a reset. */
   containerId?: string;
+  /**
+   * `own` once the branch's data carries its own superuser password (the `password` file beside this record)
+   * instead of its snapshot's; cleared when the data is cloned again (reset), so the next start sets it again.
+   */
+  credentials?: 'own';
+  /**
+   * Where the socket directory lives when `<dir>/run` is too long for a socket path (local driver): a private
+   * directory made by mkdtemp in the temp directory, reused only while it still is one of pgbranch's.
+   */
+  socketHome?: string;
   /** The process creating the branch, while `creating`. */
   creator?: { pid: number; startTime?: string };
 }
@@ -93,6 +104,16 @@ export function metaFile(dir: string): string {
 export async function readNamedMeta(dir: string): Promise<NamedBranchMeta | undefined> {
   try {
     const meta = JSON.parse(await readFile(metaFile(dir), 'utf8')) as NamedBranchMeta;
+    return meta.version === 1 ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** readNamedMeta for synchronous callers. */
+export function readNamedMetaSync(dir: string): NamedBranchMeta | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as NamedBranchMeta;
     return meta.version === 1 ? meta : undefined;
   } catch {
     return undefined;

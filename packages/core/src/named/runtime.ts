@@ -26,7 +26,8 @@ export interface NamedRuntime {
   /** Makes the branch's data from `parent` (a copy-on-write clone; nothing for Docker image storage). */
   prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
   /** Starts the server on `meta.port` (a free one when 0) and records it in `meta`. */
-  start(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
+  /** `password`: the superuser password the data carries right now (to wait for a container's server with). */
+  start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void>;
   /** The server, when it runs. */
   live(meta: NamedBranchMeta): Promise<LiveServer | undefined>;
   /** 'fast' keeps the data consistent (clean shutdown); 'immediate' is for data about to be thrown away. */
@@ -44,5 +45,5 @@ export interface NamedRuntime {
    */
   adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta>;
   /** How to reach the server for the activity probe. */
-  probeConnection(meta: NamedBranchMeta): ClientConfig;
+  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig;
 }

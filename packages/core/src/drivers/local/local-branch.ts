@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { overlayLayers } from '../../cloners/overlay-cloner.js';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
@@ -8,7 +8,7 @@ import { logger } from '../../log.js';
 import { buildSnapshot } from '../../snapshot/seeder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { hasExited, killSync } from '../../system/proc.js';
-import { giveTo } from '../../system/run-as.js';
+import { privateDir } from '../../system/private-dir.js';
 import type { BranchRuntime, BuildJob } from '../driver.js';
 import { startServer, type LocalServer } from './local-server.js';
 import { clearStaleServerFiles } from './stale-pid-file.js';
@@ -21,13 +21,17 @@ export class LocalBranch implements BranchRuntime {
   private server: LocalServer | undefined;
   /** Kept across suspend/resume, so the branch comes back on its URL. */
   private lastPort: number | undefined;
+  /** Settled once: outside the branch directory it lives in the cache's private run directory. */
+  readonly socketDir: string;
 
   private constructor(
     private readonly ctx: EngineContext,
     private readonly parent: SnapshotMeta,
     private readonly id: string,
     private readonly name: string,
-  ) {}
+  ) {
+    this.socketDir = ctx.layout.socketDir(this.dir, ctx.session.id, id);
+  }
 
   /** Clones the snapshot and starts the server. Removes what it made on failure. */
   static async start(ctx: EngineContext, parent: SnapshotMeta, id: string, name: string): Promise<LocalBranch> {
@@ -48,9 +52,6 @@ export class LocalBranch implements BranchRuntime {
   }
   get dataDir(): string {
     return path.join(this.dir, 'data');
-  }
-  get socketDir(): string {
-    return this.ctx.layout.socketDir(this.dir, this.ctx.session.id, this.id);
   }
   get port(): number {
     return this.server?.port ?? this.lastPort ?? this.live().port;
@@ -116,9 +117,8 @@ export class LocalBranch implements BranchRuntime {
         { cause: err },
       );
     }
-    await mkdir(this.socketDir, { recursive: true, mode: 0o700 });
-    await chmod(this.socketDir, 0o700);
-    await giveTo(this.ctx.runAs, this.socketDir);
+    // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
+    await privateDir(this.socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
     await this.start(port);
   }
 

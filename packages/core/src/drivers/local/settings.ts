@@ -53,6 +53,9 @@ export const RUNTIME_ONLY_SETTINGS = new Set([
   'log_statement',
   'log_min_messages',
   'log_min_duration_statement',
+  // Who may connect (drivers/local/client-auth.ts): files of the cache directory, not of the data.
+  'hba_file',
+  'ident_file',
 ]);
 
 /** initdb arguments; they shape the data, so they are part of the snapshot hash. */
