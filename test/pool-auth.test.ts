@@ -137,3 +137,22 @@ describe.each(['unix', 'tcp'] as const)('pool server authentication (%s)', (list
     expect(server.stats().leasesServed).toBe(before);
   });
 });
+
+describe('pool server under a umask of 002 (private user groups: the default for users on Ubuntu and Fedora)', () => {
+  it('starts, with its owner records and socket not writable by the group', async () => {
+    const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'pool-auth-umask');
+    await freshCacheDir(cacheDir);
+    const previous = process.umask(0o002);
+    try {
+      await using server = await PoolServer.start({ engine: { cacheDir }, recipes: { default: { name: 'umask', sql: [] } }, pool: { warm: 0 } });
+      expect(statSync(path.join(cacheDir, 'sessions')).mode & 0o022).toBe(0);
+      await using client = await PoolClient.connect(server.address, server.token);
+      const lease = await client.acquire('default');
+      expect(await query(lease.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+    } finally {
+      process.umask(previous);
+    }
+    expect(postgresProcessesUnder(cacheDir)).toEqual([]);
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+});

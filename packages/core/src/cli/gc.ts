@@ -12,9 +12,10 @@ import { describeCause } from '../errors.js';
 import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
 import { listNamedDirs, readNamedMeta, type NamedBranchMeta } from '../named/named-meta.js';
 import { pruneLocalSnapshots } from '../snapshot/prune-snapshots.js';
+import { removeOrphanAccounts } from '../system/server-account.js';
 
 /** `pgbranch gc`: reaps what dead owners left in the cache directory, and their containers when Docker answers. */
-export async function runGc(options: { cacheDir?: string; json: boolean; keep?: number; maxAgeDays?: number }): Promise<number> {
+export async function runGc(options: { cacheDir?: string; json: boolean; keep?: number; maxAgeDays?: number; accounts?: boolean }): Promise<number> {
   const resolved = resolveOptions({ cacheDir: options.cacheDir });
   const layout = new CacheLayout(resolved.cacheDir);
   // Containers first: they are matched to owners through the owner records the local pass removes.
@@ -36,9 +37,11 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
   // Only what this gc removed counts, measured before removing it (the filesystem's used space also moves
   // with everything else running on it). Docker containers and images are not measured.
   const removedBytes = (local.bytes ?? 0) + cache.snapshotBytes + cache.branches.reduce((sum, b) => sum + b.bytes, 0);
+  // Server accounts are machine-wide: removed only on request, and only those whose cache directory is gone.
+  const accounts = options.accounts ? await removeOrphanAccounts() : [];
   const removedAnything = report.directories.length > 0 || cache.branches.length > 0;
   if (options.json) {
-    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report, branches: cache.branches, removedBytes, note: cache.note }) + '\n');
+    process.stdout.write(JSON.stringify({ cacheDir: layout.root, docker: docker ? 'reaped' : 'not reachable', ...report, branches: cache.branches, accounts, removedBytes, note: cache.note }) + '\n');
   } else {
     process.stdout.write(
       `pgbranch gc ${layout.root}: stopped ${report.servers} servers, removed ${report.directories.length} directories, containers and images ` +
@@ -48,6 +51,7 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     );
     for (const b of cache.branches) process.stdout.write(`  removed branch ${b.name} (${b.reason})\n`);
     for (const item of report.directories) process.stdout.write(`  removed ${item}\n`);
+    for (const user of accounts) process.stdout.write(`  removed account ${user} (its cache directory is gone)\n`);
     if (cache.note) process.stdout.write(`  ${cache.note}\n`);
   }
   return 0;

@@ -71,7 +71,7 @@ branch when a client connects to its port. Durations need a unit (ms, s, m, h, d
   --suspend-after D no client connection for this long: suspended (default 15m)
   --interval D      how often it looks (default 1s)
 `,
-  gc: `Usage: pgbranch gc [--keep N] [--max-age-days D]
+  gc: `Usage: pgbranch gc [--keep N] [--max-age-days D] [--accounts]
 
 Removes what dead processes left (servers, mounts, directories, containers), expired and broken named branches,
 and snapshots (local and Docker images) beyond the newest N or older than D days that no named branch uses.
@@ -79,6 +79,7 @@ Prints what it removed and the size of the removed files.
 
   --keep N          snapshots to keep (default 20)
   --max-age-days D  snapshots older than this are removed (default 30)
+  --accounts        also remove the server accounts (pgb-…, as root) whose cache directory is gone
 `,
   doctor: `Usage: pgbranch doctor
 
@@ -110,8 +111,10 @@ Usage:
   pgbranch rm NAME                            stop and remove the branch
   pgbranch serve [--idle-after 5m] [--suspend-after 15m] [--interval 1s]
                                               keeper: suspends idle branches, removes expired ones, wakes on connect
-  pgbranch gc [--keep N] [--max-age-days D]   remove what dead processes left, expired/broken branches, and
-                                              snapshots (and Docker snapshot images) beyond the newest N (20) or older than D days (30)
+  pgbranch gc [--keep N] [--max-age-days D] [--accounts]
+                                              remove what dead processes left, expired/broken branches, and
+                                              snapshots (and Docker snapshot images) beyond the newest N (20) or older than D days (30);
+                                              --accounts: server accounts whose cache directory is gone
   pgbranch doctor                             what the engine would choose here, and what is missing
   pgbranch bench [--full] [--scenario NAME]   run the benchmarks (inside a pgbranch checkout)
   pgbranch help [COMMAND]                     this help, or a command's own (also: pgbranch COMMAND --help)

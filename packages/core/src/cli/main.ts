@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
       driver: { type: 'string' },
       json: { type: 'boolean', default: false },
       keep: { type: 'string' },
+      accounts: { type: 'boolean', default: false },
       'max-age-days': { type: 'string' },
       from: { type: 'string' },
       sql: { type: 'string', multiple: true, default: [] },
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return runDoctor(common);
     case 'gc':
-      return runGc({ ...common, keep: numberOption(values.keep, 'keep'), maxAgeDays: numberOption(values['max-age-days'], 'max-age-days') });
+      return runGc({ ...common, keep: numberOption(values.keep, 'keep'), maxAgeDays: numberOption(values['max-age-days'], 'max-age-days'), accounts: values.accounts });
     case 'snapshot':
       return runSnapshot(cli, name, values.sql);
     case 'create':

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { isAlive, processStartTime } from '../system/proc.js';
 import type { CacheLayout } from './layout.js';
@@ -26,7 +26,9 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
     host: os.hostname(),
     createdAt: new Date().toISOString(),
   };
-  await mkdir(layout.sessions, { recursive: true });
+  // Owner records and the pool socket: only this user writes here (a umask of 002 must not make it group-writable).
+  await mkdir(layout.sessions, { recursive: true, mode: 0o755 });
+  await chmodIfOurs(layout.sessions, 0o755);
   record.runDir = await makeRunDir();
   layout.runDir = record.runDir;
   // Written then renamed, so a reaper in another process never reads half a record.
@@ -36,9 +38,16 @@ export async function openSession(layout: CacheLayout): Promise<SessionRecord> {
     await rename(tmp, layout.session(record.id));
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves the file created but empty
+    await removeRunDir(record.runDir).catch(() => undefined);
     throw err;
   }
   return record;
+}
+
+/** A directory we made (not a symlink, ours) gets `mode`, whatever the umask was. */
+async function chmodIfOurs(dir: string, mode: number): Promise<void> {
+  const st = await lstat(dir);
+  if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o777) !== mode) await chmod(dir, mode);
 }
 
 /** Removes an owner record and the run directory it names. */

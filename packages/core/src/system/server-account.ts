@@ -37,10 +37,9 @@ export async function serverAccount(cacheDir: string, recordFile: string, user?:
         `(home ${entry.home}, comment "${entry.comment}"). Remove it (userdel ${name}) or set PGBRANCH_RUN_AS.`,
     );
   }
-  if (!entry) {
-    await removeOrphanAccounts();
-    entry = await createAccount(name, real);
-  }
+  // Accounts of removed cache directories are not cleaned up here (another run may be between wiping its cache
+  // directory and making it again): `pgbranch gc --accounts` does it.
+  if (!entry) entry = await createAccount(name, real);
   const account: AccountRecord = { user: entry.user, uid: entry.uid, gid: entry.gid };
   if (!recorded || recorded.uid !== account.uid || recorded.gid !== account.gid) {
     // A new account for a cache that has data already (made before per-cache accounts, restored from another
