@@ -6,7 +6,7 @@ import { probeCloners } from '../cloners/select-cloner.js';
 import { findBinaries } from '../drivers/local/binaries.js';
 import { BinariesNotFoundError, describeCause, hintFor } from '../errors.js';
 import { resolveOptions } from '../options.js';
-import { resolveRunAs } from '../system/run-as.js';
+import { describeServerAccount } from '../system/server-account.js';
 
 interface Check {
   name: string;
@@ -30,8 +30,7 @@ export async function runDoctor(options: { cacheDir?: string; json: boolean }): 
     checks.push({ name: 'postgres', ok: false, detail });
   }
   try {
-    const runAs = resolveRunAs(resolved.user);
-    checks.push({ name: 'server user', ok: true, detail: runAs.dropped ? `${runAs.user} (uid ${runAs.uid}); this process is root` : runAs.user });
+    checks.push({ name: 'server user', ok: true, detail: await describeServerAccount(resolved.cacheDir, resolved.user) });
   } catch (err) {
     checks.push({ name: 'server user', ok: false, detail: describeCause(err) });
   }

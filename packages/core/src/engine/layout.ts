@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Linux limits a unix socket path to 107 bytes; "/.s.PGSQL.65535" takes 16 of them. */
-export const MAX_SOCKET_DIR = 107 - 16;
+/** Longest unix socket path: sun_path holds 108 bytes on Linux, 104 on macOS and the BSDs (one for the NUL). */
+export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+/** "/.s.PGSQL.65535" takes 16 bytes of a socket path. */
+export const MAX_SOCKET_DIR = MAX_SOCKET_PATH - 16;
 /** Longest entry name made in a run directory: `<session>-<id>`. */
 const LONGEST_RUN_ENTRY = 32;
 
@@ -45,7 +47,7 @@ export class CacheLayout {
    */
   poolSocket(session: string): string {
     const inside = path.join(this.sessions, `${session}.sock`);
-    if (inside.length <= 107) return inside;
+    if (inside.length <= MAX_SOCKET_PATH) return inside;
     const runDir = this.runDirOf(session);
     return runDir ? path.join(runDir, 'pool.sock') : inside; // no run directory: listening fails with a clear error
   }

@@ -92,6 +92,8 @@ export class DockerNamedRuntime implements NamedRuntime {
     const frozen = this.bind
       ? await this.bind.snapshotFrom(job, path.join(source.dir!, 'data'))
       : await this.driver.commit(this.docker.getContainer(source.containerId!), { ...job, files: [] });
+    // Recorded before anything else can fail: a failed adopt must drop this snapshot, never the pool's own parent.
+    meta.snapshot = { hash: frozen.hash, name: frozen.name };
     meta.ownSnapshot = true;
     await this.prepare(meta, frozen);
     return frozen;

@@ -149,7 +149,8 @@ export class NamedBranches {
   async adopt(name: string, branch: Branch, options: Omit<CreateNamedOptions, 'start'> = {}): Promise<NamedBranchInfo> {
     assertBranchName(name);
     await mkdir(this.root, { recursive: true, mode: 0o755 });
-    return this.locked(name, async () => {
+    // Whatever happens, the engine branch goes: it was handed over (detached from its pool) to be kept.
+    const adopted = this.locked(name, async () => {
       const existing = await this.info(name);
       if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
       const dir = this.dir(name);
@@ -172,11 +173,10 @@ export class NamedBranches {
         await this.removeAll(meta).catch(() => undefined);
         if (meta.ownSnapshot) await this.dropFrozenSnapshot(meta.snapshot.hash).catch(() => undefined);
         throw err;
-      } finally {
-        await branch.destroy();
       }
       return (await this.info(name, false))!;
     });
+    return adopted.finally(() => branch.destroy());
   }
 
   /** Every named branch, with its state right now. */
