@@ -67,13 +67,14 @@ function run(args: string[]): Promise<string> {
   return new Promise((resolve) => child.once('close', () => resolve(out)));
 }
 
+beforeAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  writeFileSync(WORKER, workerSource);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 describe.skipIf(process.platform !== 'linux')('lock: many processes breaking one stale lock', () => {
-  beforeAll(() => {
-    rmSync(root, { recursive: true, force: true });
-    mkdirSync(root, { recursive: true });
-    writeFileSync(WORKER, workerSource);
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('lets one holder in at a time and leaves nothing behind', async () => {
     const kinds: StaleKind[] = ['dead holder', 'unreadable owner', 'empty directory'];
@@ -139,4 +140,24 @@ await withLock(${JSON.stringify(lockPath)}, async () => console.log('held'), { s
     expect((await waiter).trim()).toBe('held');
     expect(readdirSync(path.dirname(lockPath))).toEqual([]);
   }, 30_000);
+});
+
+describe('lock: leftovers of a process killed mid-step', () => {
+  const dir = path.join(root, 'leftovers');
+  const lockPath = path.join(dir, 'x.lock');
+
+  it('removes temporary and moved-aside directories older than a minute, and only those', async () => {
+    rmSync(dir, { recursive: true, force: true });
+    const old = new Date(Date.now() - 120_000);
+    for (const name of ['x.lock.tmp-old', 'x.lock.stale-old', 'x.lock.break.tmp-old', 'x.lock.break.stale-old', 'y.lock.tmp-old']) {
+      mkdirSync(path.join(dir, name), { recursive: true });
+      writeFileSync(path.join(dir, name, 'owner.json'), '');
+      utimesSync(path.join(dir, name), old, old);
+    }
+    // A directory of a process placing its lock right now is not a leftover.
+    mkdirSync(path.join(dir, 'x.lock.tmp-new'));
+    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/snapshot/lock.js');
+    await withLock(lockPath, async () => undefined);
+    expect(readdirSync(dir).sort()).toEqual(['x.lock.tmp-new', 'y.lock.tmp-old']);
+  });
 });
