@@ -126,12 +126,12 @@ describe.skipIf(process.platform !== 'linux')('lock: a holder whose pid means no
       }
     }, 50);
     const code = `const { withLock } = await import(${JSON.stringify(LOCK)});
-await withLock(${JSON.stringify(lockPath)}, async () => console.log('held'), { staleMs: 400 });`;
+await withLock(${JSON.stringify(lockPath)}, async () => console.log('held'), { staleMs: 1000 });`;
     const waiter = run(['--input-type=module', '-e', code]);
     let done = false;
     void waiter.then(() => (done = true));
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 2000));
       expect(done).toBe(false);
     } finally {
       clearInterval(refresh);

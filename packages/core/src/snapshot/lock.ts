@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { logger } from '../log.js';
@@ -68,7 +68,9 @@ async function acquire(lockPath: string, staleMs: number): Promise<string> {
  */
 async function place(target: string): Promise<string | undefined> {
   const owner: LockOwner = { pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), ...here(), token: randomBytes(8).toString('hex') };
-  const tmp = await mkdtemp(`${target}.tmp-`);
+  // Made like mkdtemp, but with the mode a plain mkdir gives (the umask's), as the lock had before.
+  const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  await mkdir(tmp);
   try {
     await writeFile(path.join(tmp, 'owner.json'), JSON.stringify(owner)).catch(async (err: unknown) => {
       // A full disk may leave the record empty: waiters then fall back to the refresh time. An empty
