@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCacheDir } from './support/processes.js';
+import { cli, freshCacheDir } from './support/processes.js';
 import { expectNothingLeft, runRunner } from './support/runner.js';
 
 // Real suites end and reset with connections open: unawaited cleanup in afterAll, a pool never ended,
@@ -66,6 +66,21 @@ describe.each(runners)('$runner: connections across teardown and reset (real run
     expect(report.numPassedTests).toBe(1);
     expect(output).toMatch(new RegExp(`pgbranch: test/reset-open-pool\\.test\\.${ext}: reset\\(\\) restarts the branch's server, which ended a connection that was open across it`));
     expect(output).not.toContain(secret());
+    expectNothingLeft(cacheDir);
+  });
+  it('keeps a failed file\'s branch while its pool is still open: the failure is reported, one line for the pool, no password', async () => {
+    const { code, output, report } = await run('failing-open-pool', { EXAMPLE_FAIL_POOL: '1', EXAMPLE_TEARDOWN_TIMEOUT: '200' });
+    expect(code, output).not.toBe(0);
+    expect(report.numFailedTests, output).toBe(1);
+    expect(output).toMatch(new RegExp(`pgbranch: test/failing-open-pool\\.test\\.${ext}: a client connection was still open when the failed file's branch was kept; pgbranch closed it`));
+    expect(output).not.toMatch(/Unhandled|Serialized Error|Uncaught/);
+    const name = /kept branch (failed-\S+)/.exec(output)?.[1];
+    expect(name, output).toBeDefined();
+    const named = path.join(cacheDir, 'named');
+    const passwords = readdirSync(named).map((b) => readFileSync(path.join(named, b, 'password'), 'utf8').trim());
+    for (const password of [secret(), ...passwords]) expect(output).not.toContain(password);
+    expect(cli(['ls', '--cache-dir', cacheDir])).toContain(name);
+    expect(cli(['rm', name!, '--cache-dir', cacheDir])).toContain(`removed ${name}`);
     expectNothingLeft(cacheDir);
   });
 });

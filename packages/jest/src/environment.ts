@@ -112,14 +112,14 @@ export default class PgbranchEnvironment extends TestEnvironment {
    * Runs something that stops the branch's server (reset, release) with the termination guard up: the
    * errors of connections it ends become one line naming the file instead of an uncaught exception.
    */
-  private async guarded<T>(cause: TerminationCause, fn: (tell: (err?: unknown) => void) => Promise<T>): Promise<T> {
+  private async guarded<T>(cause: TerminationCause, fn: (tell: (err?: unknown) => void) => Promise<T>, target = this.lease): Promise<T> {
     let told = false;
     const tell = (err?: unknown) => {
       if (told) return;
       told = true;
       process.stderr.write(terminationNotice(this.file, cause, err, cause === 'teardown' ? this.teardownTimeout : undefined) + '\n');
     };
-    const done = terminationGuard().hold(tell);
+    const done = terminationGuard().hold(tell, { target });
     try {
       return await fn(tell);
     } finally {
@@ -132,15 +132,19 @@ export default class PgbranchEnvironment extends TestEnvironment {
     const client = this.client;
     if (!lease || !client) return;
     this.lease = undefined;
+    // Keeping or releasing, the server waits for this file's connections to close (bounded), then stops the branch.
     if (this.failed && this.keepOnFailure) {
-      const kept = await client.keep(lease.leaseId, reason);
+      const kept = await this.guarded('keep', () => client.keep(lease.leaseId, reason), lease);
       process.stderr.write(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})\n`);
       return;
     }
-    // The server waits for this file's connections to close (bounded), then destroys the branch.
-    await this.guarded('teardown', async (tell) => {
-      const { lingering } = await client.release(lease.leaseId);
-      if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
-    });
+    await this.guarded(
+      'teardown',
+      async (tell) => {
+        const { lingering } = await client.release(lease.leaseId);
+        if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
+      },
+      lease,
+    );
   }
 }

@@ -22,21 +22,23 @@ async function giveBack(reason: string): Promise<void> {
   if (!state) return;
   setCurrent(undefined);
   for (const child of state.children) await client.release(child);
-  if (failed && provided.keepOnFailure) {
-    const kept = await client.keep(state.lease.leaseId, reason);
-    console.warn(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
-    return;
-  }
-  // The server waits for this file's connections to close (bounded), then destroys the branch; the
-  // guard turns the errors of connections it had to end into one line naming the file.
+  // Keeping or releasing, the server waits for this file's connections to close (bounded), then stops
+  // the branch; the guard turns the errors of connections it had to end into one line naming the file.
+  const keeping = failed && provided.keepOnFailure;
+  const cause = keeping ? 'keep' : 'teardown';
   let told = false;
   const tell = (err?: unknown) => {
     if (told) return;
     told = true;
-    process.stderr.write(terminationNotice(file, 'teardown', err, provided.teardownTimeout) + '\n');
+    process.stderr.write(terminationNotice(file, cause, err, provided.teardownTimeout) + '\n');
   };
-  const done = terminationGuard().hold(tell);
+  const done = terminationGuard().hold(tell, { target: state.lease });
   try {
+    if (keeping) {
+      const kept = await client.keep(state.lease.leaseId, reason);
+      console.warn(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
+      return;
+    }
     const { lingering } = await client.release(state.lease.leaseId);
     if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
   } finally {

@@ -256,6 +256,10 @@ export class PoolServer implements AsyncDisposable {
     const { lease, key, connection } = this.heldLease(leaseId);
     this.held.delete(leaseId);
     connection.leases.delete(leaseId);
+    // Adopting stops the branch's server, which ends every session: as on release, let the file's
+    // unawaited cleanup finish first (bounded); the worker's guard is up for the ones still open.
+    const lingering = await drainClients(lease.branch, this.teardownTimeout);
+    if (lingering > 0) log('%s kept with %d client connection(s) still open after %d ms', lease.branch.name, lingering, this.teardownTimeout);
     const branch: Branch = this.pools.get(key)!.detach(lease);
     const named = this.engine.named();
     const plan = planKeptBranch(reason, branch.id);
