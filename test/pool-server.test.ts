@@ -84,7 +84,10 @@ describe('pool server', () => {
     expect(JSON.stringify(kept)).not.toContain(lease.password);
     await client.close();
     await own.close();
-    expect(await query(lease.url, 'select count(*)::int as n from photos')).toEqual([{ n: 10000 }]);
+    // A named branch has a password of its own: the lease's URL no longer opens it, `pgbranch url` does.
+    await expect(query(lease.url, 'select 1')).rejects.toThrow(/password authentication failed/);
+    const url = cli(['url', kept.branch, '--cache-dir', dir]).trim();
+    expect(await query(url, 'select count(*)::int as n from photos')).toEqual([{ n: 10000 }]);
     expect(postgresProcessesUnder(dir)).toHaveLength(1);
     expect(cli(['gc', '--cache-dir', dir])).not.toContain(kept.branch);
     expect(postgresProcessesUnder(dir)).toHaveLength(1);

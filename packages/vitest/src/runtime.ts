@@ -58,7 +58,7 @@ async function restarting<T>(s: State, cause: TerminationCause, fn: () => Promis
     if (told) return;
     told = true;
     process.stderr.write(terminationNotice(s.file, cause, err) + '\n');
-  });
+  }, { target: s.lease });
   try {
     return await fn();
   } finally {
