@@ -11,6 +11,7 @@ import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { serverAccount } from '../system/server-account.js';
 import { resolveRunAs } from '../system/run-as.js';
+import { assertUmaskLetsServersIn } from '../system/umask.js';
 import { clientAuthSettings } from '../drivers/local/client-auth.js';
 import { withLock } from '../snapshot/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
@@ -98,6 +99,7 @@ export class Engine implements AsyncDisposable {
     // engine starts no server, and must not create an account or write its record.
     const ownAccount = options.driver !== 'docker' && use !== 'read';
     const runAs = ownAccount ? await serverAccount(layout.root, layout.account, options.user) : resolveRunAs(options.user);
+    if (runAs.dropped && options.driver !== 'docker' && use !== 'read') assertUmaskLetsServersIn(runAs.user);
     const setup = await setupDriver(options, layout, runAs, { probeCloners: use === 'build' });
     const password = use === 'read' ? await readSecret(layout.secret) : await loadSecret(layout.secret);
     const session = use === 'build' ? await writeSession(layout) : unrecordedSession();

@@ -1,7 +1,6 @@
 import { chmod, lstat, rm } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { PgbranchError } from '../errors.js';
 
 /**
@@ -13,17 +12,14 @@ export async function listenOnPrivateSocket(server: net.Server, socketPath: stri
   await rm(socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // The socket gets the umask's mode: narrow it while binding, which listen() does before it returns, so
-    // no other file of this process is created under it (a worker thread cannot; the chmod below covers it).
-    const umask = isMainThread ? process.umask(0o177) : undefined;
-    try {
-      server.listen({ path: socketPath }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    } finally {
-      if (umask !== undefined) process.umask(umask);
-    }
+    // Not by narrowing the umask around listen(): the umask is process-wide, and file operations in flight on
+    // libuv's thread pool (a branch directory being made meanwhile) would be created under it, unreadable by
+    // the servers' account. Connecting needs write permission on the socket: with the usual umask others have
+    // none from the start, and the chmod below closes it for the group too. Every connection needs the token anyway.
+    server.listen({ path: socketPath }, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   await chmod(socketPath, 0o600);
 }
