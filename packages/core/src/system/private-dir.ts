@@ -18,7 +18,7 @@ const me = (): number => process.getuid?.() ?? 0;
  * are set on the opened directory (fchown/fchmod), not through the path.
  */
 export async function privateDir(dir: string, mode: number, owner?: DirOwner): Promise<string> {
-  await assertOwnParent(dir);
+  await assertPrivateParent(dir);
   try {
     await mkdir(dir, { mode: 0o700 });
   } catch (err) {
@@ -74,8 +74,8 @@ async function settle(dir: string, mode: number, owner: DirOwner | undefined): P
   }
 }
 
-/** The parent must be ours (or root's) and writable by nobody else, so no one can swap `dir` under us. */
-async function assertOwnParent(dir: string): Promise<void> {
+/** The parent of `dir` (a directory or socket) must be ours (or root's) and writable by nobody else, so no one can swap `dir` under us. */
+export async function assertPrivateParent(dir: string): Promise<void> {
   const parent = path.dirname(path.resolve(dir));
   const st = await lstat(parent).catch(() => undefined);
   if (!st) return; // mkdir then fails with ENOENT, which says more
