@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { CacheDirError, describeCause, hintFor } from '../errors.js';
 import { processStartTime } from '../system/proc.js';
@@ -26,9 +25,4 @@ export async function writeSession(layout: CacheLayout): Promise<SessionRecord> 
 /** An owner identity kept in memory only, for engines that make nothing to file under it. */
 export function unrecordedSession(): SessionRecord {
   return { id: randomBytes(4).toString('hex'), pid: process.pid, startTime: processStartTime(process.pid), host: os.hostname(), createdAt: new Date().toISOString() };
-}
-
-/** The cache directory's password without creating it (none yet: no branch can exist to connect to). */
-export async function readSecret(file: string): Promise<string> {
-  return (await readFile(file, 'utf8').catch(() => '')).trim();
 }

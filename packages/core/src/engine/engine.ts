@@ -25,8 +25,8 @@ import type { EngineContext, TrackedResource } from './context.js';
 import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from './layout.js';
 import { reapDeadOwners, type ReapReport } from './reaper.js';
-import { loadSecret } from './secret.js';
-import { readSecret, unrecordedSession, writeSession, type EngineUse } from './engine-use.js';
+import { loadSecret, readSecret } from './secret.js';
+import { unrecordedSession, writeSession, type EngineUse } from './engine-use.js';
 import { closeSession } from './session.js';
 
 const log = logger('engine');

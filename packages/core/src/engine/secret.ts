@@ -14,3 +14,8 @@ export async function loadSecret(file: string): Promise<string> {
   }
   return (await readFile(file, 'utf8')).trim();
 }
+
+/** The cache directory's password without creating it (none yet: no branch can exist to connect to). */
+export async function readSecret(file: string): Promise<string> {
+  return (await readFile(file, 'utf8').catch(() => '')).trim();
+}
