@@ -103,11 +103,7 @@ export class NamedBranches {
     assertBranchName(name);
     await mkdir(this.root, { recursive: true, mode: 0o755 });
     return this.locked(name, async () => {
-      const existing = await this.info(name);
-      if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
-      const dir = this.dir(name);
-      await removeDir(dir); // a half-made directory without a record
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const dir = await this.emptyDirFor(name);
       const meta = this.newMeta(name, options);
       await writeNamedMeta(dir, meta);
       await newBranchPassword(dir);
@@ -151,11 +147,7 @@ export class NamedBranches {
     await mkdir(this.root, { recursive: true, mode: 0o755 });
     // Whatever happens, the engine branch goes: it was handed over (detached from its pool) to be kept.
     const adopted = this.locked(name, async () => {
-      const existing = await this.info(name);
-      if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
-      const dir = this.dir(name);
-      await removeDir(dir);
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const dir = await this.emptyDirFor(name);
       const meta = this.newMeta(name, options);
       meta.snapshot = { hash: branch.parent.hash, name: branch.parent.name };
       meta.port = branch.port;
@@ -349,6 +341,16 @@ export class NamedBranches {
   }
 
   /** The record of a branch being created (state `creating`, owned by this process until it is complete). */
+  /** The directory of a branch about to be made, emptied of a half-made one without a record; refused when the branch exists. */
+  private async emptyDirFor(name: string): Promise<string> {
+    const existing = await this.info(name);
+    if (existing) throw new UsageError(`Branch "${name}" already exists (${existing.state}); pick another name or \`pgbranch rm ${name}\` first.`);
+    const dir = this.dir(name);
+    await removeDir(dir);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
   private newMeta(name: string, options: CreateNamedOptions): NamedBranchMeta {
     const now = new Date().toISOString();
     return {
