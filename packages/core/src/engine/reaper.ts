@@ -2,7 +2,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
-import { commandLine, isAlive, waitForExit } from '../system/proc.js';
+import { isAlive, servesDataDir, waitForExit } from '../system/proc.js';
 import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
 import { diskUsage } from './disk-usage.js';
 import type { CacheLayout } from './layout.js';
@@ -100,8 +100,7 @@ async function stopServerIn(dataDir: string): Promise<number> {
   const pid = Number(lines[0]);
   if (!pid || !isAlive(pid)) return 0;
   // The pid file can outlive its server and the pid be reused: only stop a postgres serving this directory.
-  const cmd = commandLine(pid);
-  if (!cmd.includes('postgres') || !cmd.includes(dataDir)) return 0;
+  if (!servesDataDir(pid, dataDir)) return 0;
   try {
     process.kill(pid, 'SIGQUIT');
   } catch {

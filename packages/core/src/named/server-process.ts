@@ -2,7 +2,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import pg from 'pg';
 import path from 'node:path';
 import { CacheDirError, describeCause, hintFor, ServerStartError } from '../errors.js';
-import { commandLine, isAlive, processStartTime, waitForExit } from '../system/proc.js';
+import { isAlive, processStartTime, servesDataDir, waitForExit } from '../system/proc.js';
 import type { NamedBranchMeta } from './named-meta.js';
 
 /**
@@ -11,16 +11,11 @@ import type { NamedBranchMeta } from './named-meta.js';
  * server and recording it leaves such a server; it is adopted, not duplicated).
  */
 export async function liveServer(dataDir: string, meta: NamedBranchMeta | undefined): Promise<{ pid: number; startTime?: string } | undefined> {
-  if (meta?.server && isAlive(meta.server.pid, meta.server.startTime) && servesDir(meta.server.pid, dataDir)) return meta.server;
+  if (meta?.server && isAlive(meta.server.pid, meta.server.startTime) && servesDataDir(meta.server.pid, dataDir)) return meta.server;
   const lines = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').then((s) => s.split('\n'), () => [] as string[]);
   const pid = Number(lines[0]);
-  if (pid > 0 && isAlive(pid) && servesDir(pid, dataDir)) return { pid, startTime: processStartTime(pid) };
+  if (pid > 0 && isAlive(pid) && servesDataDir(pid, dataDir)) return { pid, startTime: processStartTime(pid) };
   return undefined;
-}
-
-function servesDir(pid: number, dataDir: string): boolean {
-  const cmd = commandLine(pid);
-  return cmd.includes('postgres') && cmd.includes(dataDir);
 }
 
 /**

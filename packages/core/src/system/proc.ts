@@ -97,3 +97,9 @@ export function killSync(pid: number, signal: NodeJS.Signals, timeoutMs: number)
     }
   }
 }
+
+/** Whether `pid` is a postgres serving `dataDir` (a pid file can outlive its server, and the pid be reused). */
+export function servesDataDir(pid: number, dataDir: string, platform: Platform = process.platform): boolean {
+  const cmd = commandLine(pid, platform);
+  return cmd.includes('postgres') && cmd.includes(dataDir);
+}

@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { readdir, readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../../log.js';
-import { commandLine, hasExited } from '../../system/proc.js';
+import { hasExited, servesDataDir } from '../../system/proc.js';
 
 const log = logger('server');
 /** A SIGKILLed postmaster's children notice its death within moments; wait this long for them at most. */
@@ -23,7 +23,7 @@ export async function clearStaleServerFiles(dataDir: string, socketDir: string):
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const pid = Number(text.split('\n')[0]);
-    if (pid > 0 && !hasExited(pid) && servesDir(pid, dataDir)) return false; // a live server: Postgres says so itself
+    if (pid > 0 && !hasExited(pid) && servesDataDir(pid, dataDir)) return false; // a live server: Postgres says so itself
     remove.push(file);
   }
   if (remove.length === 0) return false;
@@ -36,11 +36,6 @@ export async function clearStaleServerFiles(dataDir: string, socketDir: string):
   }
   log('removed what a killed server left: %o', remove);
   return true;
-}
-
-function servesDir(pid: number, dataDir: string): boolean {
-  const cmd = commandLine(pid);
-  return cmd.includes('postgres') && cmd.includes(dataDir);
 }
 
 /** Live processes working in `dataDir` (every postgres process's working directory is its data directory). Linux only. */
