@@ -10,7 +10,7 @@ import { freshCacheDir, postgresProcessesUnder, repoRoot } from './support/proce
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/relay-store');
 const MAIN = path.join(repoRoot, 'packages/core/dist/cli/main.js');
-const LOCK = pathToFileURL(path.join(repoRoot, 'packages/core/dist/snapshot/lock.js')).href;
+const LOCK = pathToFileURL(path.join(repoRoot, 'packages/core/dist/cache/lock.js')).href;
 
 function pgbranch(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
@@ -124,7 +124,7 @@ describe('faults: killed processes', () => {
     await holder.held;
     holder.child.kill('SIGKILL');
     await holder.exited;
-    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/snapshot/lock.js');
+    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/cache/lock.js');
     // Ten minutes of staleness: only the dead holder's pid can free this lock within the test's time.
     expect(await withLock(lockPath, async () => 'taken', { staleMs: 600_000 })).toBe('taken');
     expect(existsSync(lockPath)).toBe(false);
@@ -134,7 +134,7 @@ describe('faults: killed processes', () => {
     const lockPath = path.join(cacheDir, 'locks', 'live-holder.lock');
     const holder = lockHolder(lockPath, 1500);
     await holder.held;
-    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/snapshot/lock.js');
+    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/cache/lock.js');
     const seen = await withLock(lockPath, async () => holder.output(), { staleMs: 50 });
     expect(seen).toContain('releasing');
     await holder.exited;

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/processes.js';
 
-const LOCK = pathToFileURL(path.join(repoRoot, 'packages/core/dist/snapshot/lock.js')).href;
+const LOCK = pathToFileURL(path.join(repoRoot, 'packages/core/dist/cache/lock.js')).href;
 const root = path.join(os.tmpdir(), 'pgbranch-test', 'lock-race');
 const WORKER = path.join(root, 'worker.mjs');
 
@@ -156,7 +156,7 @@ describe('lock: leftovers of a process killed mid-step', () => {
     }
     // A directory of a process placing its lock right now is not a leftover.
     mkdirSync(path.join(dir, 'x.lock.tmp-new'));
-    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/snapshot/lock.js');
+    const { withLock } = (await import(LOCK)) as typeof import('../packages/core/src/cache/lock.js');
     await withLock(lockPath, async () => undefined);
     expect(readdirSync(dir).sort()).toEqual(['x.lock.tmp-new', 'y.lock.tmp-old']);
   });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
 import type { BranchRuntime } from '../drivers/driver.js';
 import type { EngineContext } from '../engine/context.js';
 import { UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import { Snapshot } from '../snapshot/snapshot.js';
+import { Snapshot } from './snapshot.js';
 
 const log = logger('branch');
 

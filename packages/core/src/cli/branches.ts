@@ -2,9 +2,9 @@ import path from 'node:path';
 import { openEngine, type Engine, type EngineUse } from '../engine/engine.js';
 import { BranchBrokenError, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { parseTtl, readNamedMeta } from '../named/named-meta.js';
+import { parseTtl, readNamedMeta } from '../cache/named-record.js';
 import { resolveOptions } from '../options.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../branch/snapshot.js';
 
 export interface CliContext {
   cacheDir?: string;

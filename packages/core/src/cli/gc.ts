@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { assertDockerReachable, dockerClientIfInstalled } from '../drivers/docker/docker-client.js';
 import { pruneSnapshotImages, reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
-import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../drivers/docker/prune-policy.js';
-import { CacheLayout } from '../engine/layout.js';
-import { reapDeadOwners, type ReapReport } from '../engine/reaper.js';
+import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../cache/prune-policy.js';
+import { CacheLayout } from '../cache/layout.js';
+import { reapDeadOwners, type ReapReport } from '../drivers/reaper.js';
 import { resolveOptions } from '../options.js';
 import { openEngine } from '../engine/engine.js';
-import { listSessions, sessionAlive } from '../engine/session.js';
+import { listSessions, sessionAlive } from '../cache/session.js';
 import { describeCause } from '../errors.js';
 import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
-import { listNamedDirs, readNamedMeta, type NamedBranchMeta } from '../named/named-meta.js';
-import { pruneLocalSnapshots } from '../snapshot/prune-snapshots.js';
+import { listNamedDirs, readNamedMeta, type NamedBranchMeta } from '../cache/named-record.js';
+import { pruneLocalSnapshots } from '../cache/prune-snapshots.js';
 import { removeOrphanAccounts } from '../system/server-account.js';
 
 /** `pgbranch gc`: reaps what dead owners left in the cache directory, and their containers when Docker answers. */

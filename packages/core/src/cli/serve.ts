@@ -1,5 +1,5 @@
 import { Keeper } from '../keeper/keeper.js';
-import { parseDuration } from '../named/named-meta.js';
+import { parseDuration } from '../cache/named-record.js';
 import { withNamed, type CliContext } from './branches.js';
 
 export interface ServeArgs {

@@ -1,4 +1,4 @@
-import type { ReapReport } from '../engine/reaper.js';
+import type { ReapReport } from './reaper.js';
 import type { RecipeFile } from '../snapshot/recipe.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 

@@ -2,8 +2,8 @@ import type { Cloner } from '../cloners/cloner.js';
 import type { Driver } from '../drivers/driver.js';
 import type { PostgresBinaries } from '../drivers/local/binaries.js';
 import type { RunAs } from '../system/run-as.js';
-import type { CacheLayout } from './layout.js';
-import type { SessionRecord } from './session.js';
+import type { CacheLayout } from '../cache/layout.js';
+import type { SessionRecord } from '../cache/session.js';
 
 /** What snapshots and branches need from their engine. */
 export interface EngineContext {

@@ -13,7 +13,7 @@ import { BinariesNotFoundError, describeCause, NoPostgresError, UsageError } fro
 import type { ResolvedOptions } from '../options.js';
 import { assertReachable, type RunAs } from '../system/run-as.js';
 import type { EngineContext } from './context.js';
-import type { CacheLayout } from './layout.js';
+import type { CacheLayout } from '../cache/layout.js';
 
 /** What a driver needs settled before the engine's context exists. */
 export interface DriverSetup {

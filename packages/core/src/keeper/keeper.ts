@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { describeCause, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { readKeeper, removeKeeper, writeKeeper } from './keeper-record.js';
+import { readKeeper, removeKeeper, writeKeeper } from '../cache/keeper-record.js';
 import { WakeFront } from './wake-front.js';
 
 const log = logger('keeper');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { SUPERUSER } from '../drivers/local/settings.js';
+import { SUPERUSER } from '../snapshot/postgres-settings.js';
 
 /** SCRAM iterations, as Postgres uses by default (scram_iterations). */
 const ITERATIONS = 4096;

@@ -10,7 +10,7 @@ import { stopCleanly, waitForServer } from '../drivers/docker/containers.js';
 import { LABEL } from '../drivers/docker/labels.js';
 import { freePort } from '../drivers/local/ports.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
-import type { NamedBranchMeta } from './named-meta.js';
+import type { NamedBranchMeta } from '../cache/named-record.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
 
 /**

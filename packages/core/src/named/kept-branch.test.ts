@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KEPT_TTL_MS, planKeptBranch } from './kept-branch.js';
-import { assertBranchName } from './named-meta.js';
+import { assertBranchName } from '../cache/named-record.js';
 
 describe('kept branch names, labels and TTL', () => {
   it('names the branch after the test file, validly whatever the file is called', () => {

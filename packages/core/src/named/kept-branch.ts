@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseTtl } from './named-meta.js';
+import { parseTtl } from '../cache/named-record.js';
 
 /** How long a branch kept after a failed test lives unless `PGBRANCH_KEPT_TTL` says otherwise: 24 hours. */
 export const DEFAULT_KEPT_TTL_MS = 24 * 3_600_000;

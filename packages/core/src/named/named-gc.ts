@@ -1,4 +1,4 @@
-import { diskUsage } from '../engine/disk-usage.js';
+import { diskUsage } from '../cache/disk-usage.js';
 import type { NamedBranches } from './named-branches.js';
 
 export interface CollectedBranch {

@@ -1,7 +1,7 @@
 import type { ClientConfig } from 'pg';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import type { BuildJob } from '../drivers/driver.js';
-import type { NamedBranchMeta } from './named-meta.js';
+import type { NamedBranchMeta } from '../cache/named-record.js';
 
 /** An engine branch whose server is stopped, to be turned into a named branch. */
 export interface AdoptSource {

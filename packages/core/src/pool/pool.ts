@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import type { Branch } from '../branch/branch.js';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
 import { describeCause, PgbranchError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Snapshot } from '../branch/snapshot.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { Lease } from './lease.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Branch } from '../branch/branch.js';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
 import { describeCause } from '../errors.js';
 import { logger } from '../log.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { BuildJob } from '../drivers/driver.js';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
+import { DATABASE, SUPERUSER } from './postgres-settings.js';
 import { describeCause, PgbranchError } from '../errors.js';
 import type { SeedProgress } from './progress.js';
 import { runSqlFile } from './sql-runner.js';

@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
-import type { CacheLayout } from '../../engine/layout.js';
-import type { ReapReport } from '../../engine/reaper.js';
-import { listSessions, sessionAlive } from '../../engine/session.js';
+import type { CacheLayout } from '../../cache/layout.js';
+import type { ReapReport } from '../reaper.js';
+import { listSessions, sessionAlive } from '../../cache/session.js';
 import path from 'node:path';
-import { readNamedMeta } from '../../named/named-meta.js';
+import { readNamedMeta } from '../../cache/named-record.js';
 import { isAlive } from '../../system/proc.js';
 import { LABEL } from './labels.js';
-import { DEFAULT_PRUNE_POLICY, imagesToPrune, type PrunePolicy } from './prune-policy.js';
+import { DEFAULT_PRUNE_POLICY, imagesToPrune, type PrunePolicy } from '../../cache/prune-policy.js';
 
 /**
  * Removes the containers of this cache directory's dead owners (found by their labels, so a crash

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { privateDir } from '../../system/private-dir.js';
-import { SUPERUSER } from './settings.js';
+import { SUPERUSER } from '../../snapshot/postgres-settings.js';
 
 /**
  * Who may connect to this cache's local servers, as `hba_file`/`ident_file` server settings (runtime only:

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ServerStartError, describeCause } from '../../errors.js';
 import { spawnAs } from './spawn-as.js';
 import type { PostgresBinaries } from './binaries.js';
-import { INITDB_ARGS } from './settings.js';
+import { INITDB_ARGS } from '../../snapshot/postgres-settings.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
 
 /**

@@ -5,7 +5,7 @@ import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { EngineContext } from '../../engine/context.js';
 import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { logger } from '../../log.js';
-import { buildSnapshot } from '../../snapshot/seeder.js';
+import { buildSnapshot } from './local-builder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { hasExited, killSync } from '../../system/proc.js';
 import { privateDir } from '../../system/private-dir.js';

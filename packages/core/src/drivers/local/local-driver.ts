@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { EngineContext } from '../../engine/context.js';
-import { reapDeadOwners, type ReapReport } from '../../engine/reaper.js';
-import { buildSnapshot } from '../../snapshot/seeder.js';
+import { reapDeadOwners, type ReapReport } from '../reaper.js';
+import { buildSnapshot } from './local-builder.js';
 import { readCompleteMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { BranchRuntime, BuildJob, Driver } from '../driver.js';
 import { LocalBranch } from './local-branch.js';

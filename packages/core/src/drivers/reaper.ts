@@ -4,9 +4,9 @@ import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
 import { isAlive, servesDataDir, waitForExit } from '../system/proc.js';
 import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
-import { diskUsage } from './disk-usage.js';
-import type { CacheLayout } from './layout.js';
-import { closeSession, listSessions, sessionAlive } from './session.js';
+import { diskUsage } from '../cache/disk-usage.js';
+import type { CacheLayout } from '../cache/layout.js';
+import { closeSession, listSessions, sessionAlive } from '../cache/session.js';
 
 const log = logger('reaper');
 /** Probe and socket scratch directories (and owner records being written) younger than this may belong to an engine that is starting. */

@@ -1,8 +1,8 @@
 import { removeDir } from '../cloners/remove-dir.js';
-import { diskUsage } from '../engine/disk-usage.js';
-import type { CacheLayout } from '../engine/layout.js';
-import { imagesToPrune, type PrunePolicy } from '../drivers/docker/prune-policy.js';
-import type { SnapshotMeta } from './snapshot-meta.js';
+import { diskUsage } from './disk-usage.js';
+import type { CacheLayout } from './layout.js';
+import { imagesToPrune, type PrunePolicy } from './prune-policy.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 
 /**
  * Removes local snapshots beyond the newest `policy.keep` or older than `policy.maxAgeDays` (the same policy

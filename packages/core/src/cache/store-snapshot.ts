@@ -2,11 +2,11 @@ import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import type { BuildJob } from '../drivers/driver.js';
-import type { CacheLayout } from '../engine/layout.js';
+import type { CacheLayout } from './layout.js';
 import { describeCause, hintFor, PgbranchError } from '../errors.js';
 import { logger } from '../log.js';
 import { exec } from '../system/exec.js';
-import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from './snapshot-meta.js';
+import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from '../snapshot/snapshot-meta.js';
 
 const log = logger('seed');
 

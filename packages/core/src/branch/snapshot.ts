@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Branch, type BranchOptions } from '../branch/branch.js';
+import { Branch, type BranchOptions } from './branch.js';
 import type { EngineContext } from '../engine/context.js';
-import type { SnapshotMeta } from './snapshot-meta.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 
 /**
  * An immutable, checkpointed Postgres state in the cache, identified by the content hash of its recipe. The cache

@@ -1,18 +1,18 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { copyTree } from '../cloners/tree-copy.js';
-import { removeDir } from '../cloners/remove-dir.js';
-import { initCluster } from '../drivers/local/initdb.js';
-import { startServer, type LocalServer } from '../drivers/local/local-server.js';
-import { DATABASE, SUPERUSER } from '../drivers/local/settings.js';
-import type { EngineContext } from '../engine/context.js';
-import { CloneError, describeCause, hintFor } from '../errors.js';
-import { giveTo } from '../system/run-as.js';
-import { SeedProgress } from './progress.js';
-import type { BuildJob } from '../drivers/driver.js';
-import type { SnapshotMeta } from './snapshot-meta.js';
-import { buildFailure, storeSnapshot } from './store-snapshot.js';
-import { applyRecipe } from './apply-recipe.js';
+import { copyTree } from '../../cloners/tree-copy.js';
+import { removeDir } from '../../cloners/remove-dir.js';
+import { initCluster } from './initdb.js';
+import { startServer, type LocalServer } from './local-server.js';
+import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
+import type { EngineContext } from '../../engine/context.js';
+import { CloneError, describeCause, hintFor } from '../../errors.js';
+import { giveTo } from '../../system/run-as.js';
+import { SeedProgress } from '../../snapshot/progress.js';
+import type { BuildJob } from '../driver.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { buildFailure, storeSnapshot } from '../../cache/store-snapshot.js';
+import { applyRecipe } from '../../snapshot/apply-recipe.js';
 
 /**
  * Builds a snapshot in a private build directory and moves it into place only once it is
