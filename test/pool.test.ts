@@ -81,8 +81,9 @@ describe('warm pool', () => {
 
   it('surfaces a background failure on acquire instead of hanging, then recovers', async () => {
     const other = await engine.snapshot({ name: 'pool-fragile', sql: [], init: () => undefined });
-    const hidden = other.dataDir + '.away';
-    await rename(other.dataDir, hidden); // every clone now fails
+    const dataDir = path.join(cacheDir, 'snapshots', other.hash, 'data');
+    const hidden = dataDir + '.away';
+    await rename(dataDir, hidden); // every clone now fails
     const pool = engine.pool(other, { warm: 1, max: 2 });
     try {
       const results = await Promise.allSettled([pool.acquire(), pool.acquire()]);
@@ -94,7 +95,7 @@ describe('warm pool', () => {
         expect(err.message).toContain('pool-fragile');
       }
       expect(pool.stats().failed).toBeGreaterThanOrEqual(2);
-      await rename(hidden, other.dataDir);
+      await rename(hidden, dataDir);
       const lease = await pool.acquire();
       expect(await query(lease.url, 'select 1 as ok')).toEqual([{ ok: 1 }]);
       await lease.release();

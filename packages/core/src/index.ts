@@ -1,5 +1,5 @@
 export { createEngine, Engine, type EngineInfo, type SnapshotRequest } from './engine/engine.js';
-export { Snapshot } from './branch/snapshot.js';
+export { Snapshot } from './branch/branch.js';
 export type { SnapshotMeta } from './snapshot/snapshot-meta.js';
 export type { SnapshotRecipe } from './snapshot/recipe.js';
 export { Branch, type BranchOptions, type ConnectionOptions } from './branch/branch.js';

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ClonerName } from './cloners/cloner.js';
 import { UsageError } from './errors.js';
+import type { DockerOptions } from './drivers/docker/docker-options.js';
+import { assertDriverName, type DriverChoice } from './drivers/registry.js';
 
 /** Options of `createEngine()`. All optional; see `resolveOptions()` for the defaults. */
 export interface EngineOptions {
@@ -13,10 +15,11 @@ export interface EngineOptions {
   /** How data directories are cloned. @default env PGBRANCH_CLONER, else 'auto' */
   cloner?: 'auto' | ClonerName;
   /**
-   * Where Postgres runs: 'local' server processes, or 'docker' containers. 'auto' picks local when
-   * Postgres binaries are available, else Docker. @default env PGBRANCH_DRIVER, else 'auto'
+   * Where Postgres runs: 'local' server processes, 'docker' containers, or 'template' databases in one server
+   * per snapshot (see README, "Drivers"). 'auto' picks local when Postgres binaries are available, else Docker.
+   * @default env PGBRANCH_DRIVER, else 'auto'
    */
-  driver?: 'auto' | 'local' | 'docker';
+  driver?: DriverChoice;
   docker?: {
     /** Image to run (any image that contains Postgres). @default env PGBRANCH_DOCKER_IMAGE, else 'postgres:17-alpine' */
     image?: string;
@@ -48,8 +51,8 @@ export interface EngineOptions {
 export interface ResolvedOptions {
   cacheDir: string;
   cloner: 'auto' | ClonerName;
-  driver: 'auto' | 'local' | 'docker';
-  docker: { image: string; network: 'bridge' | 'host'; dockerHost: string | undefined; storage: 'auto' | 'image' | 'bind' };
+  driver: DriverChoice;
+  docker: DockerOptions;
   binDir: string | undefined;
   settings: Record<string, string>;
   user: string | number | undefined;
@@ -65,7 +68,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     throw new UsageError(`Unknown cloner "${cloner}": use one of ${CLONERS.join(', ')}.`);
   }
   const driver = options.driver ?? (process.env.PGBRANCH_DRIVER as ResolvedOptions['driver'] | undefined) ?? 'auto';
-  if (!['auto', 'local', 'docker'].includes(driver)) throw new UsageError(`Unknown driver "${driver}": use auto, local or docker.`);
+  assertDriverName(driver);
   const network = options.docker?.network ?? (process.env.PGBRANCH_DOCKER_NETWORK as 'bridge' | 'host' | undefined) ?? 'bridge';
   if (!['bridge', 'host'].includes(network)) throw new UsageError(`Unknown docker network "${network}": use bridge or host.`);
   const storage = options.docker?.storage ?? (process.env.PGBRANCH_DOCKER_STORAGE as 'auto' | 'image' | 'bind' | undefined) ?? 'auto';

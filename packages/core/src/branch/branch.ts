@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
-import type { BranchRuntime } from '../drivers/driver.js';
-import type { EngineContext } from '../engine/context.js';
+import { addressUrl, socketConnection, tcpConnection } from '../drivers/address.js';
+import type { BranchAddress, BranchRuntime } from '../drivers/driver.js';
 import { UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import { Snapshot } from './snapshot.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { BranchContext } from './branch-context.js';
 
 const log = logger('branch');
 
@@ -23,6 +23,43 @@ export interface ConnectionOptions {
   database: string;
 }
 
+/**
+ * An immutable, checkpointed Postgres state, identified by the content hash of its recipe. The stored snapshot is
+ * shared by every recipe with that hash; `name` is the name this snapshot was asked for.
+ */
+export class Snapshot {
+  /** @internal */
+  constructor(
+    private readonly ctx: BranchContext,
+    readonly meta: SnapshotMeta,
+    /** True when this snapshot was found stored instead of being seeded now. */
+    readonly reused: boolean,
+    private readonly requestedName?: string,
+  ) {}
+
+  /** The name it was asked for (a recipe's `name`), even when the stored snapshot was built under another one. */
+  get name(): string {
+    return this.requestedName ?? this.meta.name;
+  }
+
+  /** @internal The same snapshot, asked for under another name. */
+  as(name: string): Snapshot {
+    return name === this.name ? this : new Snapshot(this.ctx, this.meta, this.reused, name);
+  }
+  get hash(): string {
+    return this.meta.hash;
+  }
+  /** Size of the stored data (data directory, or image). */
+  get sizeBytes(): number {
+    return this.meta.sizeBytes;
+  }
+
+  /** Starts a new writable branch: a copy-on-write copy of this snapshot with its own database. */
+  branch(options: BranchOptions = {}): Promise<Branch> {
+    return Branch.create(this.ctx, this, options);
+  }
+}
+
 /** A writable, running Postgres cloned copy-on-write from a snapshot. Dispose (or destroy) it when done. */
 export class Branch implements AsyncDisposable {
   private runtime: BranchRuntime | undefined;
@@ -31,7 +68,7 @@ export class Branch implements AsyncDisposable {
   private untrack: () => void = () => undefined;
 
   private constructor(
-    private readonly ctx: EngineContext,
+    private readonly ctx: BranchContext,
     /** The snapshot this branch was made from (and that reset() returns to). */
     readonly parent: Snapshot,
     readonly id: string,
@@ -39,7 +76,7 @@ export class Branch implements AsyncDisposable {
   ) {}
 
   /** @internal Starts a branch through the engine's driver. Leaves nothing behind on failure. */
-  static async create(ctx: EngineContext, parent: Snapshot, options: BranchOptions): Promise<Branch> {
+  static async create(ctx: BranchContext, parent: Snapshot, options: BranchOptions): Promise<Branch> {
     const id = randomBytes(4).toString('hex');
     const branch = new Branch(ctx, parent, id, options.name ?? id);
     branch.untrack = ctx.track({ cleanupSync: () => branch.runtime?.cleanupSync(), dispose: () => branch.destroy() });
@@ -53,32 +90,40 @@ export class Branch implements AsyncDisposable {
     return branch;
   }
 
-  /** The branch's directory on this host (local driver): data, socket and server log. */
+  /** The branch's directory on this host, where its driver keeps one (data, socket and server log). */
   get dir(): string | undefined {
-    return this.current().dir;
+    return this.current().details().dir;
   }
   /** Directory of the unix socket (connect with host set to it), where the driver offers one. */
   get socketDir(): string | undefined {
-    return this.current().socketDir;
+    return this.current().address().socketDir;
   }
   get port(): number {
-    return this.current().port;
+    return this.current().address().port;
   }
-  /** Server process id (local driver). */
+  /** Server process id, where the branch has a server of its own on this host. */
   get pid(): number | undefined {
-    return this.current().pid;
+    return this.current().details().pid;
   }
   /** Container id (docker driver). */
   get containerId(): string | undefined {
-    return this.current().containerId;
+    return this.current().details().containerId;
   }
-  /** `postgresql://postgres:…@127.0.0.1:PORT/postgres`: works with pg, psql, Prisma, Drizzle. Contains the password. */
+  /** `postgresql://postgres:…@HOST:PORT/DATABASE`: works with pg, psql, Prisma, Drizzle. Contains the password. */
   get url(): string {
-    const c = this.connectionOptions();
-    return `postgresql://${c.user}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${c.database}`;
+    return addressUrl(this.current().address());
   }
+  /** TCP connection settings (host, port, user, password, database) as the branch's driver reports them. */
   connectionOptions(): ConnectionOptions {
-    return { host: '127.0.0.1', port: this.port, user: SUPERUSER, password: this.ctx.password, database: DATABASE };
+    return tcpConnection(this.current().address()) as ConnectionOptions;
+  }
+  /** @internal pgbranch's own connections: over the unix socket where there is one, else TCP. */
+  adminConnection(): ReturnType<typeof socketConnection> {
+    return socketConnection(this.current().address());
+  }
+  /** @internal */
+  address(): BranchAddress {
+    return this.current().address();
   }
   get isDestroyed(): boolean {
     return this.destroyed;
@@ -111,7 +156,7 @@ export class Branch implements AsyncDisposable {
   snapshot(options: { name?: string } = {}): Promise<Snapshot> {
     return this.serial(async () => {
       const hash = `${this.parent.hash.slice(0, 12)}-${this.id}-${randomBytes(3).toString('hex')}`;
-      const meta = await this.current().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.session.id });
+      const meta = await this.current().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.sessionId });
       this.ctx.track({ cleanupSync: () => this.ctx.driver.removeSnapshotSync(meta), dispose: () => this.ctx.driver.removeSnapshot(meta) });
       return new Snapshot(this.ctx, meta, false);
     });
@@ -148,7 +193,8 @@ export class Branch implements AsyncDisposable {
   toString(): string {
     let where = 'stopped';
     try {
-      where = `127.0.0.1:${this.runtime?.port}`;
+      const address = this.runtime?.address();
+      if (address) where = `${address.host}:${address.port}/${address.database}`;
     } catch {
       // Between a stop and a start (reset, snapshot).
     }

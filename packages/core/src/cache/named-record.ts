@@ -32,7 +32,8 @@ export interface NamedBranchMeta {
   /** The server process while running (pid + start time, so a reused pid is not mistaken for it). */
   server?: { pid: number; startTime?: string; containerId?: string };
   /** Where the server runs (absent in records that predate the docker driver: local). */
-  driver?: 'local' | 'docker';
+  /** The driver that runs it (absent in records written before drivers were recorded: 'local'). */
+  driver?: string;
   /** The docker driver's settings it was made with (tools reopen it with the same ones). */
   docker?: { image: string; network: 'bridge' | 'host'; storage: 'image' | 'bind' };
   /** The branch's container (docker driver): kept while suspended, replaced by a reset. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imagesToPrune } from '../../cache/prune-policy.js';
+import { imagesToPrune } from './prune-policy.js';
 
 const day = 86_400;
 const now = 100 * day * 1000;

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
-import type { BuildJob } from '../drivers/driver.js';
+import type { BuildJob } from '../snapshot/build-job.js';
 import type { CacheLayout } from './layout.js';
 import { describeCause, hintFor, PgbranchError } from '../errors.js';
 import { logger } from '../log.js';

@@ -4,12 +4,13 @@ import { BranchBrokenError, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
 import { parseTtl, readNamedMeta } from '../cache/named-record.js';
 import { resolveOptions } from '../options.js';
-import type { Snapshot } from '../branch/snapshot.js';
+import type { DriverChoice } from '../drivers/registry.js';
+import type { Snapshot } from '../branch/branch.js';
 
 export interface CliContext {
   cacheDir?: string;
-  /** 'local' (the default when Postgres binaries exist), 'docker', or 'auto'. */
-  driver?: 'local' | 'docker' | 'auto';
+  /** A driver's name, or 'auto' (local when Postgres binaries exist, else docker). */
+  driver?: DriverChoice;
   json: boolean;
   out: (line: string) => void;
 }
@@ -23,9 +24,7 @@ export interface CliContext {
 export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>, branch?: string, use: EngineUse = 'build'): Promise<T> {
   const record = branch && !cli.driver ? await readNamedMeta(path.join(resolveOptions({ cacheDir: cli.cacheDir }).cacheDir, 'named', branch)) : undefined;
   const engine = await openEngine(
-    record?.driver === 'docker'
-      ? { cacheDir: cli.cacheDir, driver: 'docker', docker: record.docker }
-      : { cacheDir: cli.cacheDir, driver: record ? 'local' : (cli.driver ?? 'auto') },
+    record ? { cacheDir: cli.cacheDir, driver: (record.driver ?? 'local') as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) } : { cacheDir: cli.cacheDir, driver: cli.driver ?? 'auto' },
     use,
   );
   try {

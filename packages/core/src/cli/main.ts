@@ -8,6 +8,7 @@ import { runBranchAction, runCreate, runList, runSnapshot, runUrl } from './bran
 import { runServe } from './serve.js';
 import { commandHelp, packageVersion, USAGE } from './help.js';
 import { BranchNotFoundError } from '../named/named-branches.js';
+import { assertDriverName, type DriverChoice } from '../drivers/registry.js';
 
 async function main(argv: string[]): Promise<number> {
   const first = argv.findIndex((a) => !a.startsWith('-'));
@@ -47,8 +48,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}".`);
   const common = { cacheDir: values['cache-dir'], json: values.json };
-  const driver = values.driver as 'local' | 'docker' | 'auto' | undefined;
-  if (driver && !['local', 'docker', 'auto'].includes(driver)) throw new UsageError(`--driver is local, docker or auto, not "${driver}".`);
+  const driver = values.driver as DriverChoice | undefined;
+  if (driver) assertDriverName(driver);
   const cli = { ...common, driver, out: (line: string) => void process.stdout.write(`${line}\n`) };
   switch (command) {
     case 'doctor':

@@ -1,39 +1,53 @@
-import type { ReapReport } from './reaper.js';
-import type { RecipeFile } from '../snapshot/recipe.js';
+import type { CacheLayout } from '../cache/layout.js';
+import type { EngineUse } from '../cache/engine-use.js';
+import type { SessionRecord } from '../cache/session.js';
+import type { ProbeResult } from '../cloners/select-cloner.js';
+import type { BuildJob } from '../snapshot/build-job.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { NamedRuntime } from './named-runtime.js';
+import type { ReapReport } from './reaper.js';
+import type { DriverRequest } from './driver-request.js';
 
-/** Everything needed to build one snapshot. */
-export interface BuildJob {
-  name: string;
-  hash: string;
-  kind: SnapshotMeta['kind'];
-  /** The snapshot to start from; none for the base cluster (initdb). */
-  from?: SnapshotMeta;
-  files: RecipeFile[];
-  init?: (url: string) => Promise<void> | void;
-  ephemeralOwner?: string;
+export type { BuildJob };
+
+/** Where a branch's server takes connections, as the driver that runs it knows. */
+export interface BranchAddress {
+  /** TCP host clients connect to: 127.0.0.1, or the address at which a remote Docker host publishes ports. */
+  host: string;
+  port: number;
+  /** The branch's database: `postgres` for a server per branch, its own database for the template driver. */
+  database: string;
+  user: string;
+  /** The password of `user` (never logged). */
+  password: string;
+  /** Unix socket directory, where the driver offers one (local servers). */
+  socketDir?: string;
+}
+
+/** What a person debugging a branch wants to find: where its files, process, container or database are. */
+export interface BranchDetails {
+  /** Directory holding the branch's files on this host. */
+  dir?: string;
+  /** Server process id. */
+  pid?: number;
+  /** Container id. */
+  containerId?: string;
 }
 
 /** A running branch server as its driver sees it. */
 export interface BranchRuntime {
-  readonly port: number;
-  /** Unix socket directory, where the driver offers one. */
-  readonly socketDir: string | undefined;
-  /** Server process id (local) — undefined for containers. */
-  readonly pid: number | undefined;
-  /** Container id (docker). */
-  readonly containerId: string | undefined;
-  /** Directory holding the branch's files on this host, if any. */
-  readonly dir: string | undefined;
-  /** Back to the snapshot's state, same port. */
-  reset(): Promise<void>;
-  /** Stops the server cleanly and keeps its data (directory or container). */
-  suspend(): Promise<void>;
-  /** Starts a suspended server again on the same port. */
-  resume(): Promise<void>;
-  /** False between suspend() and resume(). */
+  /** Where clients connect. Stable across suspend/resume/reset. */
+  address(): BranchAddress;
+  details(): BranchDetails;
+  /** False between suspend() and resume() (and after the server died). */
   readonly running: boolean;
-  /** Stops cleanly, stores the current state as a new snapshot, starts again on the same port. */
+  /** Back to the snapshot's state, same address. */
+  reset(): Promise<void>;
+  /** Stops taking connections and keeps the data. */
+  suspend(): Promise<void>;
+  /** Takes connections again, with the data as it was, on the same address. */
+  resume(): Promise<void>;
+  /** Stores the current state as a new snapshot; the branch runs on afterwards as before. */
   snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta>;
   /** Stops the server and removes everything of the branch. */
   destroy(): Promise<void>;
@@ -41,11 +55,39 @@ export interface BranchRuntime {
   cleanupSync(): void;
 }
 
-/** Where Postgres runs: server processes on this host, or containers. */
+/** What a driver chose, for people and tools (`engine.info()`, `pgbranch doctor`). */
+export interface DriverInfo {
+  /** How branches share their snapshot's data: a cloner's name, 'docker-layers' or 'template-database'. */
+  storage: string;
+  storageReason: string;
+  probes: ProbeResult[];
+  postgresVersion: string;
+  binDir?: string;
+  binariesFrom: string;
+  image?: string;
+  /** The OS user servers run as. */
+  serverUser: string;
+}
+
+/**
+ * Where Postgres runs and how branches share a snapshot's data. A driver owns its snapshots' storage (it lists,
+ * finds, builds and removes them), starts branches, persists named branches (see NamedRuntime) and reaps what
+ * dead owners of its kind left behind.
+ */
 export interface Driver {
-  readonly name: 'local' | 'docker';
+  readonly name: string;
+  readonly info: DriverInfo;
+  /** Identity of the Postgres build used, for snapshot hashes. */
+  readonly postgresIdentity: string;
+  readonly postgresMajor: number;
+  /** Settings every server runs with (defaults, the user's, the driver's own); those that shape data are hashed. */
+  readonly settings: Record<string, string>;
   /** A complete snapshot's metadata, or undefined when it is not stored (or only half built). */
   findSnapshot(hash: string): Promise<SnapshotMeta | undefined>;
+  /** Every complete snapshot this driver has stored for the cache directory. */
+  listSnapshots(): Promise<SnapshotMeta[]>;
+  /** Records another name a stored snapshot was asked for. */
+  nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void>;
   /** Builds and stores a snapshot; leaves nothing behind on failure. */
   buildSnapshot(job: BuildJob): Promise<SnapshotMeta>;
   /** Starts a branch of a stored snapshot. */
@@ -53,10 +95,27 @@ export interface Driver {
   /** Removes a snapshot this driver stored (used for snapshots of branches). */
   removeSnapshot(snapshot: SnapshotMeta): Promise<void>;
   removeSnapshotSync(snapshot: SnapshotMeta): void;
+  /** How named branches (which outlive engines) run with this driver. */
+  named(dirOf: (name: string) => string): NamedRuntime;
   /** Removes what dead owners left behind. */
   reap(): Promise<ReapReport>;
-  /** Identity of the Postgres build used, for snapshot hashes. */
-  readonly postgresIdentity: string;
-  readonly postgresVersion: string;
-  readonly postgresMajor: number;
+  /** Stops what the driver runs for the engine itself (after every branch is gone). */
+  close(): Promise<void>;
+  closeSync(): void;
 }
+
+/** One driver: a folder plus this registration in drivers/registry.ts. */
+export interface DriverRegistration {
+  readonly name: string;
+  /** One line for help texts. */
+  readonly summary: string;
+  /** Tried by driver 'auto', in registry order. */
+  readonly auto: boolean;
+  /**
+   * Settles what the driver needs (binaries, a cloner, a reachable Docker engine…) and makes it. Throws
+   * DriverUnavailableError when this machine cannot run it (driver 'auto' then tries the next).
+   */
+  create(request: DriverRequest): Promise<Driver>;
+}
+
+export type { DriverRequest, EngineUse, CacheLayout, SessionRecord };

@@ -1,41 +1,41 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import type { ClonerName } from '../cloners/cloner.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
-import type { PostgresBinaries } from '../drivers/local/binaries.js';
-import { setupDriver, type DriverSetup } from './driver-setup.js';
-import { defaultSettings, INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../snapshot/postgres-settings.js';
+import { INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../snapshot/postgres-settings.js';
 import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } from '../errors.js';
 import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
-import { serverAccount } from '../system/server-account.js';
-import { resolveRunAs } from '../system/run-as.js';
-import { assertUmaskLetsServersIn } from '../system/umask.js';
-import { clientAuthSettings } from '../drivers/local/client-auth.js';
 import { withLock } from '../cache/lock.js';
 import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
-import { addSnapshotName, assertName, snapshotNames } from '../snapshot/snapshot-names.js';
-import type { BuildJob, Driver } from '../drivers/driver.js';
-import { Snapshot } from '../branch/snapshot.js';
+import { assertName } from '../snapshot/snapshot-names.js';
+import type { BuildJob } from '../snapshot/build-job.js';
+import type { Driver } from '../drivers/driver.js';
+import { createDriver } from '../drivers/registry.js';
+import { Snapshot } from '../branch/branch.js';
+import type { BranchContext, TrackedResource } from '../branch/branch-context.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import { NamedBranches } from '../named/named-branches.js';
-import type { EngineContext, TrackedResource } from './context.js';
 import { registerForExit } from './exit-cleanup.js';
 import { CacheLayout } from '../cache/layout.js';
 import { reapDeadOwners, type ReapReport } from '../drivers/reaper.js';
 import { loadSecret, readSecret } from '../cache/secret.js';
 import { unrecordedSession, writeSession, type EngineUse } from '../cache/engine-use.js';
-import { closeSession } from '../cache/session.js';
+import { closeSession, type SessionRecord } from '../cache/session.js';
 
 const log = logger('engine');
 
 /** What the engine chose, for people and tools (`pgbranch doctor`). */
 export interface EngineInfo {
-  driver: 'local' | 'docker';
-  /** The cloner (local driver, docker bind storage), or 'docker-layers' (docker image storage: the storage driver copies on write). */
-  cloner: ClonerName | 'docker-layers';
+  /** The driver's name (see `DRIVERS`). */
+  driver: string;
+  /**
+   * How branches share their snapshot's data: the cloner (local driver, docker bind storage), 'docker-layers'
+   * (docker image storage: the storage driver copies on write) or 'template-database' (template driver).
+   */
+  cloner: ClonerName | 'docker-layers' | 'template-database';
   clonerReason: string;
   clonerProbes: ProbeResult[];
   postgresVersion: string;
@@ -78,9 +78,19 @@ export class Engine implements AsyncDisposable {
   private unregister: () => void = () => undefined;
 
   private constructor(
-    private readonly ctx: EngineContext,
-    private readonly setup: DriverSetup,
+    private readonly layout: CacheLayout,
+    private readonly session: SessionRecord,
+    private readonly driver: Driver,
+    /** Superuser password of this cache directory's snapshots (never logged). */
+    private readonly password: string,
   ) {}
+
+  /** What snapshots and branches of this engine share. */
+  private readonly ctx: BranchContext = {
+    driver: undefined as never, // set in create(): the driver exists before the engine
+    sessionId: '',
+    track: (resource) => this.track(resource),
+  };
 
   /** @internal */
   static async create(options: ResolvedOptions, use: EngineUse = 'build'): Promise<Engine> {
@@ -95,53 +105,51 @@ export class Engine implements AsyncDisposable {
         throw new CacheDirError(`Cannot ${verb} the cache directory ${layout.root}: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
       }
     }
-    // Containers run as their image's user: only local servers need this cache's own account. A read-only
-    // engine starts no server, and must not create an account or write its record.
-    const ownAccount = options.driver !== 'docker' && use !== 'read';
-    const runAs = ownAccount ? await serverAccount(layout.root, layout.account, options.user) : resolveRunAs(options.user);
-    if (runAs.dropped && options.driver !== 'docker' && use !== 'read') assertUmaskLetsServersIn(runAs.user);
-    const setup = await setupDriver(options, layout, runAs, { probeCloners: use === 'build' });
     const password = use === 'read' ? await readSecret(layout.secret) : await loadSecret(layout.secret);
     const session = use === 'build' ? await writeSession(layout) : unrecordedSession();
-    const auth = setup.name === 'local' && use !== 'read' ? await clientAuthSettings(layout.auth) : {};
-    const settings = { ...defaultSettings(setup.major), ...options.settings, ...auth };
-    const ctx: EngineContext = {
-      layout,
-      session,
-      driver: undefined as unknown as Driver, // set below: the driver needs the context
-      cloner: setup.cloner,
-      binaries: setup.binaries as PostgresBinaries, // the local driver always has them
-      runAs,
-      settings,
-      password,
-      track: (resource) => engine.track(resource),
-    };
-    ctx.driver = setup.make(ctx);
-    if (options.reap && use !== 'read') {
-      await ctx.driver.reap();
-      if (setup.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
+    let driver: Driver;
+    try {
+      driver = await createDriver(options.driver, {
+        layout,
+        session,
+        use,
+        password,
+        cloner: options.cloner,
+        binDir: options.binDir,
+        user: options.user,
+        docker: options.docker,
+        settings: options.settings,
+      });
+    } catch (err) {
+      if (use === 'build') await closeSession(layout, session.id, session).catch(() => undefined);
+      throw err;
     }
-    const engine = new Engine(ctx, setup);
+    if (options.reap && use !== 'read') {
+      await driver.reap();
+      if (driver.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
+    }
+    const engine = new Engine(layout, session, driver, password);
+    Object.assign(engine.ctx, { driver, sessionId: session.id });
     engine.sessionRecorded = use === 'build';
     engine.unregister = registerForExit(engine);
-    log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, setup.name, setup.storage, setup.storageReason, ctx.driver.postgresVersion, layout.root);
+    log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, driver.name, driver.info.storage, driver.info.storageReason, driver.info.postgresVersion, layout.root);
     return engine;
   }
 
   info(): EngineInfo {
-    const { ctx } = this;
+    const { info } = this.driver;
     return {
-      driver: this.setup.name,
-      cloner: this.setup.storage as EngineInfo['cloner'],
-      clonerReason: this.setup.storageReason,
-      clonerProbes: this.setup.probes,
-      postgresVersion: ctx.driver.postgresVersion,
-      binDir: this.setup.binaries?.binDir,
-      binariesFrom: this.setup.binaries?.source ?? 'image',
-      image: this.setup.image,
-      cacheDir: ctx.layout.root,
-      serverUser: ctx.runAs.user,
-      session: ctx.session.id,
+      driver: this.driver.name,
+      cloner: info.storage as EngineInfo['cloner'],
+      clonerReason: info.storageReason,
+      clonerProbes: info.probes,
+      postgresVersion: info.postgresVersion,
+      binDir: info.binDir,
+      binariesFrom: info.binariesFrom,
+      image: info.image,
+      cacheDir: this.layout.root,
+      serverUser: info.serverUser,
+      session: this.session.id,
     };
   }
 
@@ -167,8 +175,7 @@ export class Engine implements AsyncDisposable {
       initSource: recipe.init ? initSource(recipe.init) : undefined,
     });
     const snap = (await this.obtain({ name: recipe.name, hash, kind: 'recipe', from: parent.meta, files, init: recipe.init })).as(recipe.name);
-    const dir = this.ctx.layout.snapshot(snap.hash);
-    if (snap.meta.name !== recipe.name && existsSync(dir)) await addSnapshotName(dir, recipe.name);
+    if (snap.meta.name !== recipe.name) await this.driver.nameSnapshot(snap.meta, recipe.name);
     return snap;
   }
 
@@ -190,7 +197,7 @@ export class Engine implements AsyncDisposable {
    */
   named(options: { idleAfterMs?: number } = {}): NamedBranches {
     this.assertOpen();
-    return new NamedBranches(this.ctx, options.idleAfterMs);
+    return new NamedBranches({ layout: this.layout, driver: this.driver, password: this.password }, options.idleAfterMs);
   }
 
   /**
@@ -208,21 +215,15 @@ export class Engine implements AsyncDisposable {
     return meta ? new Snapshot(this.ctx, meta, true, nameOrHash) : undefined;
   }
 
-  /** Every complete snapshot in the cache (local driver), newest first, with the other names it was asked for. */
+  /** Every complete snapshot this engine's driver has stored, newest first, with the other names it was asked for. */
   async storedSnapshots(): Promise<SnapshotMeta[]> {
-    const metas: SnapshotMeta[] = [];
-    for (const name of await readdir(this.ctx.layout.snapshots).catch(() => [] as string[])) {
-      const meta = name.startsWith('.') ? undefined : await this.ctx.driver.findSnapshot(name);
-      if (!meta) continue;
-      const names = await snapshotNames(this.ctx.layout.snapshot(meta.hash));
-      metas.push(names.length ? { ...meta, names } : meta);
-    }
+    const metas = await this.driver.listSnapshots();
     return metas.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** Removes what dead owners left behind (servers, mounts, directories). */
   gc(): Promise<ReapReport> {
-    return this.ctx.driver.reap();
+    return this.driver.reap();
   }
 
   /** Stops and removes every branch and branch snapshot this engine made. Safe to call twice. */
@@ -236,10 +237,11 @@ export class Engine implements AsyncDisposable {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
     }
+    await this.driver.close().catch((err) => log('driver close failed: %s', describeCause(err)));
     if (this.sessionRecorded) {
       // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).
-      await rmdir(this.ctx.layout.branches(this.ctx.session.id)).catch(() => undefined);
-      await closeSession(this.ctx.layout, this.ctx.session.id, this.ctx.session);
+      await rmdir(this.layout.branches(this.session.id)).catch(() => undefined);
+      await closeSession(this.layout, this.session.id, this.session);
     }
     this.unregister();
   }
@@ -251,6 +253,7 @@ export class Engine implements AsyncDisposable {
   /** @internal Synchronous cleanup at process exit. */
   cleanupSync(): void {
     for (const resource of this.resources.splice(0).reverse()) resource.cleanupSync();
+    this.driver.closeSync();
   }
 
   private track(resource: TrackedResource): () => void {
@@ -264,8 +267,8 @@ export class Engine implements AsyncDisposable {
 
   /** The freshly initialised cluster every recipe starts from (initdb once per binaries + settings). */
   private base(): Promise<Snapshot> {
-    const hash = baseHash(this.ctx.driver.postgresIdentity, INITDB_ARGS, this.dataSettings());
-    return this.obtain({ name: `postgres-${this.ctx.driver.postgresVersion}`, hash, kind: 'base', files: [] });
+    const hash = baseHash(this.driver.postgresIdentity, INITDB_ARGS, this.dataSettings());
+    return this.obtain({ name: `postgres-${this.driver.info.postgresVersion}`, hash, kind: 'base', files: [] });
   }
 
   private obtain(job: BuildJob): Promise<Snapshot> {
@@ -279,10 +282,10 @@ export class Engine implements AsyncDisposable {
   }
 
   private async findOrBuild(job: BuildJob): Promise<Snapshot> {
-    const { driver } = this.ctx;
+    const { driver } = this;
     const cached = await driver.findSnapshot(job.hash);
     if (cached) return new Snapshot(this.ctx, cached, true);
-    return withLock(this.ctx.layout.lock(job.hash), async () => {
+    return withLock(this.layout.lock(job.hash), async () => {
       const builtMeanwhile = await driver.findSnapshot(job.hash);
       if (builtMeanwhile) return new Snapshot(this.ctx, builtMeanwhile, true);
       const meta = await driver.buildSnapshot(job);
@@ -292,7 +295,7 @@ export class Engine implements AsyncDisposable {
 
   /** Settings that shape what is written, so they belong in snapshot hashes. */
   private dataSettings(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.ctx.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
+    return Object.fromEntries(Object.entries(this.driver.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
   }
 
   /** What is built is filed under the owner record, which engines opened only to read or maintain do not write. */

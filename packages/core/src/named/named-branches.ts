@@ -2,31 +2,32 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
-import { DockerBindDriver } from '../drivers/docker/docker-bind-driver.js';
-import { DockerDriver } from '../drivers/docker/docker-driver.js';
 import { freePort } from '../drivers/local/ports.js';
-import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
-import type { EngineContext } from '../engine/context.js';
+import type { CacheLayout } from '../cache/layout.js';
+import type { Driver } from '../drivers/driver.js';
+import { addressUrl, socketConnection } from '../drivers/address.js';
 import { describeCause, PgbranchError, ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { withLock } from '../cache/lock.js';
-import type { Snapshot } from '../branch/snapshot.js';
+import type { Snapshot } from '../branch/branch.js';
 import type { Branch } from '../branch/branch.js';
 import { isAlive, processStartTime } from '../system/proc.js';
 import { clientConnections } from './activity.js';
 import { readKeeper } from '../cache/keeper-record.js';
 import { assertBranchName, listNamedDirs, readNamedMeta, readNamedMetaSync, writeNamedMeta, type NamedBranchMeta } from '../cache/named-record.js';
-import { DockerNamedRuntime } from './docker-runtime.js';
-import { LocalNamedRuntime, namedSocketDir } from './local-runtime.js';
-import type { LiveServer, NamedRuntime } from './runtime.js';
+import type { LiveServer, NamedRuntime } from '../drivers/named-runtime.js';
 import { wakeThroughFront } from './wake.js';
 import { applyBranchPassword, newBranchPassword, readBranchPassword, readParentPassword, writeParentPassword } from './branch-credentials.js';
 
 const log = logger('named');
 
-function dockerSettings(driver: DockerDriver): NonNullable<NamedBranchMeta['docker']> {
-  return { image: driver.image.image, network: driver.options.network, storage: driver instanceof DockerBindDriver ? 'bind' : 'image' };
+/** What named branches need from their engine. */
+export interface NamedContext {
+  layout: CacheLayout;
+  driver: Driver;
+  /** The cache directory's superuser password: what a snapshot's data carries before a branch gets its own. */
+  password: string;
 }
 
 /** A named branch is missing. */
@@ -67,15 +68,11 @@ export class NamedBranches {
   private readonly runtime: NamedRuntime;
 
   constructor(
-    private readonly ctx: EngineContext,
+    private readonly ctx: NamedContext,
     /** A running branch without client connections for this long is shown as idle. */
     private readonly idleAfterMs = 5 * 60_000,
   ) {
-    const dirOf = (name: string) => this.dir(name);
-    this.runtime =
-      ctx.driver instanceof DockerDriver
-        ? new DockerNamedRuntime(ctx.driver, ctx.driver.docker, dirOf)
-        : new LocalNamedRuntime(ctx, dirOf);
+    this.runtime = ctx.driver.named((name) => this.dir(name));
   }
 
   get root(): string {
@@ -84,9 +81,10 @@ export class NamedBranches {
   dir(name: string): string {
     return path.join(this.root, name);
   }
-  /** Inside the branch directory, or (long cache paths) inside its recorded socket home (see NamedBranchMeta.socketHome). */
+  /** The branch's unix socket directory, where its driver offers one (connect with host set to it). */
   socketDir(name: string): string | undefined {
-    return namedSocketDir(this.dir(name), readNamedMetaSync(this.dir(name)));
+    const meta = readNamedMetaSync(this.dir(name));
+    return meta ? this.runtime.address(meta, '').socketDir : undefined;
   }
 
   /**
@@ -95,7 +93,9 @@ export class NamedBranches {
    */
   url(info: Pick<NamedBranchInfo, 'port' | 'name'>): string {
     const password = readBranchPassword(this.dir(info.name)) ?? this.ctx.password;
-    return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${info.port}/${DATABASE}`;
+    const meta = readNamedMetaSync(this.dir(info.name));
+    if (!meta) throw new BranchNotFoundError(`No branch named "${info.name}" in ${this.ctx.layout.root}.`);
+    return addressUrl(this.runtime.address({ ...meta, port: info.port }, password));
   }
 
   /** Creates `name` from a snapshot, or from another named branch (by name: its state at this moment), and starts it. */
@@ -363,7 +363,7 @@ export class NamedBranches {
       labels: options.labels ?? {},
       port: 0,
       driver: this.ctx.driver.name,
-      ...(this.ctx.driver instanceof DockerDriver ? { docker: dockerSettings(this.ctx.driver) } : {}),
+      ...this.runtime.recordFields(),
       state: 'creating',
       creator: { pid: process.pid, startTime: processStartTime(process.pid) },
     };
@@ -456,8 +456,8 @@ export class NamedBranches {
   }
 
   /** A connection to check activity with, using the password the branch's data has right now. */
-  private probe(meta: NamedBranchMeta): ReturnType<NamedRuntime['probeConnection']> {
-    return this.runtime.probeConnection(meta, this.dataPassword(meta));
+  private probe(meta: NamedBranchMeta): ReturnType<typeof socketConnection> {
+    return socketConnection(this.runtime.address(meta, this.dataPassword(meta)));
   }
 
   /** The superuser password the branch's data carries right now: its own, its parent branch's, or the cache's. */
@@ -475,7 +475,7 @@ export class NamedBranches {
     const dir = this.dir(meta.name);
     const own = readBranchPassword(dir) ?? (await newBranchPassword(dir));
     try {
-      await applyBranchPassword(this.runtime.probeConnection(meta, this.dataPassword(meta)), own);
+      await applyBranchPassword(this.probe(meta), own);
     } catch (err) {
       throw new ServerStartError(`Branch "${meta.name}": could not set its own password: ${describeCause(err)}`, '', { cause: err });
     }

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import type { Branch } from '../branch/branch.js';
-import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
 import { describeCause, PgbranchError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import type { Snapshot } from '../branch/snapshot.js';
+import type { Snapshot } from '../branch/branch.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { Lease } from './lease.js';
 
@@ -264,7 +263,7 @@ export class Pool implements AsyncDisposable {
 
 /** One connection over the unix socket loads the catalog caches, so the holder's first connection is quick. */
 async function prewarm(branch: Branch): Promise<void> {
-  const client = new pg.Client(branch.socketDir ? { host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE } : branch.connectionOptions());
+  const client = new pg.Client(branch.adminConnection());
   // A branch destroyed meanwhile (pool closing) makes the socket fail: the awaited calls reject; no 'error' crash.
   client.on('error', () => undefined);
   await client.connect();

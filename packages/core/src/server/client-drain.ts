@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Branch } from '../branch/branch.js';
-import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
 import { describeCause } from '../errors.js';
 import { logger } from '../log.js';
 
@@ -67,7 +66,7 @@ async function processCounter(pid: number | undefined): Promise<Counter | undefi
 /** Counts client backends in pg_stat_activity over one connection (the unix socket where the driver offers one). */
 async function sqlCounter(branch: Branch, timeoutMs: number): Promise<Counter> {
   const client = new pg.Client(
-    branch.socketDir ? { host: branch.socketDir, port: branch.port, user: SUPERUSER, database: DATABASE } : { ...branch.connectionOptions(), connectionTimeoutMillis: timeoutMs },
+    { ...branch.adminConnection(), connectionTimeoutMillis: timeoutMs },
   );
   client.on('error', () => undefined); // the branch may go away meanwhile: the awaited calls reject
   await client.connect();

@@ -8,7 +8,7 @@ import { logger } from '../log.js';
 import type { EngineOptions } from '../options.js';
 import type { Lease } from '../pool/lease.js';
 import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
-import type { Snapshot } from '../branch/snapshot.js';
+import type { Snapshot } from '../branch/branch.js';
 import { planKeptBranch } from '../named/kept-branch.js';
 import { drainClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
@@ -267,7 +267,7 @@ export class PoolServer implements AsyncDisposable {
     const t0 = performance.now();
     const info = await named.adopt(plan.name, branch, { labels: plan.labels, ttlMs: plan.ttlMs });
     log('kept %s as %s in %d ms', branch.name, info.name, Math.round(performance.now() - t0));
-    const socketDir = this.engine.info().driver === 'local' ? named.socketDir(info.name) : undefined;
+    const socketDir = named.socketDir(info.name);
     const kept: KeptBranch = {
       reason,
       branch: info.name,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { BuildJob } from '../drivers/driver.js';
+import type { BuildJob } from './build-job.js';
 import { DATABASE, SUPERUSER } from './postgres-settings.js';
 import { describeCause, PgbranchError } from '../errors.js';
 import type { SeedProgress } from './progress.js';

@@ -61,6 +61,6 @@ export class BranchContainer {
   }
 
   removeSync(): void {
-    dockerCliSync(['rm', '-f', this.container.id]);
+    dockerCliSync(['rm', '-f', this.container.id], this.driver.options.dockerHost);
   }
 }

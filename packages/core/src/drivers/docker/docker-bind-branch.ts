@@ -3,15 +3,14 @@ import path from 'node:path';
 import { overlayLayers } from '../../cloners/overlay-cloner.js';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import type { BranchRuntime, BuildJob } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import { BranchContainer } from './branch-container.js';
 import type { DockerBindDriver } from './docker-bind-driver.js';
 
 /** A branch as a container of the base image, its data directory a bind-mounted host clone. */
 export class DockerBindBranch implements BranchRuntime {
-  readonly socketDir = undefined;
-  readonly pid = undefined;
   private box: BranchContainer | undefined;
 
   private constructor(
@@ -39,8 +38,11 @@ export class DockerBindBranch implements BranchRuntime {
   get port(): number {
     return this.box?.port ?? 0;
   }
-  get containerId(): string | undefined {
-    return this.box?.id;
+  address(): BranchAddress {
+    return this.driver.address(this.port);
+  }
+  details(): BranchDetails {
+    return { containerId: this.box?.id, dir: this.dir };
   }
   get running(): boolean {
     return this.box?.running ?? false;

@@ -2,16 +2,19 @@ import type Docker from 'dockerode';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cloner } from '../../cloners/cloner.js';
-import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
+import { removeDir } from '../../cloners/remove-dir.js';
 import { copyTree } from '../../cloners/tree-copy.js';
-import type { EngineContext } from '../../engine/context.js';
+import type { DriverContext } from '../context.js';
+import type { DriverInfo } from '../driver.js';
+import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import { reapDeadOwners, type ReapReport } from '../reaper.js';
 import { describeCause, hintFor, PgbranchError } from '../../errors.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import { readCompleteMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { buildFailure, storeSnapshot } from '../../cache/store-snapshot.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
-import type { BranchRuntime, BuildJob } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { BranchRuntime } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import { runToCompletion } from './containers.js';
 import { DockerBindBranch } from './docker-bind-branch.js';
@@ -28,14 +31,23 @@ export class DockerBindDriver extends DockerDriver {
   /** The image's postgres user on this host: clones are handed to it. */
   readonly owner: RunAs;
 
-  constructor(ctx: EngineContext, docker: Docker, image: ImageInfo, options: DockerDriverOptions, readonly cloner: Cloner) {
-    super(ctx, docker, image, options);
+  private readonly store: SnapshotDirs;
+
+  constructor(ctx: DriverContext, docker: Docker, image: ImageInfo, options: DockerDriverOptions, info: DriverInfo, readonly cloner: Cloner) {
+    super(ctx, docker, image, options, info);
+    this.store = new SnapshotDirs(ctx.layout);
     const [uid, gid] = image.user.split(':').map(Number) as [number, number];
     this.owner = { uid, gid, user: `${image.image} postgres`, dropped: process.getuid?.() === 0 };
   }
 
   override findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
-    return readCompleteMeta(this.ctx.layout.snapshot(hash));
+    return this.store.find(hash);
+  }
+  override listSnapshots(): Promise<SnapshotMeta[]> {
+    return this.store.list();
+  }
+  override nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+    return this.store.name(snapshot, name);
   }
 
   override async buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
@@ -92,11 +104,11 @@ export class DockerBindDriver extends DockerDriver {
   }
 
   override removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
-    return removeDir(this.ctx.layout.snapshot(snapshot.hash));
+    return this.store.remove(snapshot);
   }
 
   override removeSnapshotSync(snapshot: SnapshotMeta): void {
-    removeDirSync(this.ctx.layout.snapshot(snapshot.hash));
+    this.store.removeSync(snapshot);
   }
 
   /** Containers first (they hold the clones), then the directories and owner records. */
@@ -107,7 +119,7 @@ export class DockerBindDriver extends DockerDriver {
   }
 
   dataDirOf(snapshot: SnapshotMeta): string {
-    return path.join(this.ctx.layout.snapshot(snapshot.hash), 'data');
+    return this.store.dataDir(snapshot);
   }
   branchDir(id: string): string {
     return this.ctx.layout.branch(this.ctx.session.id, id);

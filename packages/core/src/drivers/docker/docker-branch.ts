@@ -1,14 +1,12 @@
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import type { BranchRuntime, BuildJob } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import { BranchContainer } from './branch-container.js';
 import type { DockerDriver } from './docker-driver.js';
 
 /** A branch as a container started from its snapshot's image. */
 export class DockerBranch implements BranchRuntime {
-  readonly socketDir = undefined;
-  readonly pid = undefined;
-  readonly dir = undefined;
   private box: BranchContainer | undefined;
 
   private constructor(
@@ -31,8 +29,11 @@ export class DockerBranch implements BranchRuntime {
   get port(): number {
     return this.box?.port ?? 0;
   }
-  get containerId(): string | undefined {
-    return this.box?.id;
+  address(): BranchAddress {
+    return this.driver.address(this.port);
+  }
+  details(): BranchDetails {
+    return { containerId: this.box?.id };
   }
   get running(): boolean {
     return this.box?.running ?? false;

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { pack } from 'tar-stream';
-import type { EngineContext } from '../../engine/context.js';
+import type { DriverContext } from '../context.js';
 import type { ReapReport } from '../reaper.js';
 import { PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
@@ -11,7 +11,12 @@ import { SeedProgress } from '../../snapshot/progress.js';
 import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { applyRecipe } from '../../snapshot/apply-recipe.js';
 import { buildFailure } from '../../cache/store-snapshot.js';
-import type { BranchRuntime, BuildJob, Driver } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { BranchAddress, BranchRuntime, Driver, DriverInfo } from '../driver.js';
+import type { NamedRuntime } from '../named-runtime.js';
+import { tcpConnection } from '../address.js';
+import { DockerNamedRuntime } from './named-runtime.js';
+import type { DockerOptions } from './docker-options.js';
 import { freePort } from '../local/ports.js';
 import { DATABASE, INITDB_ARGS, SUPERUSER } from '../../snapshot/postgres-settings.js';
 import { CONTAINER_DATA_DIR, serverContainerSpec } from './container-spec.js';
@@ -23,9 +28,7 @@ import { LABEL, ownerLabels, SNAPSHOT_REPO } from './labels.js';
 
 const log = logger('docker');
 
-export interface DockerDriverOptions {
-  network: 'host' | 'bridge';
-}
+export type DockerDriverOptions = Pick<DockerOptions, 'network' | 'dockerHost'>;
 
 /**
  * Postgres in containers. A snapshot is an image committed from a seeded container (the data
@@ -33,21 +36,27 @@ export interface DockerDriverOptions {
  * driver); a branch is a container started from it.
  */
 export class DockerDriver implements Driver {
-  readonly name = 'docker' as const;
+  readonly name = 'docker';
+  /** Where the engine's host publishes container ports, as this host reaches it. */
+  readonly publishHost: string;
 
   constructor(
-    protected readonly ctx: EngineContext,
+    protected readonly ctx: DriverContext,
     readonly docker: Docker,
     readonly image: ImageInfo,
     readonly options: DockerDriverOptions,
-  ) {}
+    readonly info: DriverInfo,
+  ) {
+    this.publishHost = publishHostOf(options.dockerHost ?? process.env.DOCKER_HOST);
+  }
+
+  get settings(): Record<string, string> {
+    return this.ctx.settings;
+  }
 
   /** The image's build plus this cache directory's password: a snapshot image carries its password. */
   get postgresIdentity(): string {
     return `${this.image.identity}|pw:${createHash('sha256').update(this.ctx.password).digest('hex').slice(0, 16)}`;
-  }
-  get postgresVersion(): string {
-    return this.image.version;
   }
   get postgresMajor(): number {
     return this.image.major;
@@ -58,6 +67,25 @@ export class DockerDriver implements Driver {
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
     return meta ? (JSON.parse(meta) as SnapshotMeta) : undefined;
   }
+
+  async listSnapshots(): Promise<SnapshotMeta[]> {
+    const images = await this.docker.listImages({ filters: { label: [`${LABEL.cacheDir}=${this.ctx.layout.root}`, `${LABEL.kind}=snapshot`] } });
+    return images.flatMap((image) => {
+      const meta = image.Labels?.[LABEL.meta];
+      return meta ? [JSON.parse(meta) as SnapshotMeta] : [];
+    });
+  }
+
+  /** Image storage records a snapshot's name in its labels only: other names are not kept. */
+  async nameSnapshot(_snapshot: SnapshotMeta, _name: string): Promise<void> {}
+
+  named(dirOf: (name: string) => string): NamedRuntime {
+    return new DockerNamedRuntime(this, this.docker, dirOf);
+  }
+
+  /** Every container is a branch's: nothing of the driver's own to stop. */
+  async close(): Promise<void> {}
+  closeSync(): void {}
 
   async buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
     const progress = new SeedProgress(job.name);
@@ -90,7 +118,7 @@ export class DockerDriver implements Driver {
   }
 
   removeSnapshotSync(snapshot: SnapshotMeta): void {
-    dockerCliSync(['rmi', '-f', snapshotTag(snapshot.hash)]);
+    dockerCliSync(['rmi', '-f', snapshotTag(snapshot.hash)], this.options.dockerHost);
   }
 
   reap(): Promise<ReapReport> {
@@ -127,8 +155,12 @@ export class DockerDriver implements Driver {
     return Number(binding.HostPort);
   }
 
-  connection(port: number): pg.ClientConfig {
-    return { host: '127.0.0.1', port, user: SUPERUSER, password: this.ctx.password, database: DATABASE };
+  /** Where a server container publishes `port`, with `password` (the cache's unless the data carries another). */
+  address(port: number, password = this.ctx.password): BranchAddress {
+    return { host: this.publishHost, port, user: SUPERUSER, password, database: DATABASE };
+  }
+  connection(port: number, password?: string): pg.ClientConfig {
+    return tcpConnection(this.address(port, password));
   }
 
   /** Commits a stopped container as the snapshot image, with the metadata in a label. */
@@ -230,10 +262,25 @@ function tarOf(entries: TarEntry[]): Promise<Buffer> {
   });
 }
 
-/** `docker` CLI, synchronously and best effort (exit handlers cannot wait for HTTP). */
-export function dockerCliSync(args: string[]): void {
+/**
+ * The address at which a Docker engine publishes ports: its host for `tcp://` and `ssh://` engines, 127.0.0.1
+ * for a local socket (containers publish on 127.0.0.1 only).
+ */
+export function publishHostOf(dockerHost: string | undefined): string {
+  if (!dockerHost || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://')) return '127.0.0.1';
   try {
-    execFileSync('docker', args, { stdio: 'ignore', timeout: 10_000 });
+    const host = new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname.replace(/^\[|\]$/g, '');
+    return host || '127.0.0.1';
+  } catch {
+    return '127.0.0.1';
+  }
+}
+
+/** `docker` CLI against the driver's engine, synchronously and best effort (exit handlers cannot wait for HTTP). */
+export function dockerCliSync(args: string[], dockerHost = process.env.DOCKER_HOST): void {
+  try {
+    const env = dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env;
+    execFileSync('docker', args, { stdio: 'ignore', timeout: 10_000, env });
   } catch {
     // No CLI, or already gone: the next engine or `pgbranch gc` reaps it by its labels.
   }

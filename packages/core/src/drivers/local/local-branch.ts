@@ -2,14 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { overlayLayers } from '../../cloners/overlay-cloner.js';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
-import type { EngineContext } from '../../engine/context.js';
+import type { LocalContext } from '../context.js';
 import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { logger } from '../../log.js';
 import { buildSnapshot } from './local-builder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { hasExited, killSync } from '../../system/proc.js';
 import { privateDir } from '../../system/private-dir.js';
-import type { BranchRuntime, BuildJob } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
+import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
 import { startServer, type LocalServer } from './local-server.js';
 import { clearStaleServerFiles } from './stale-pid-file.js';
 
@@ -17,7 +19,6 @@ const log = logger('branch');
 
 /** A branch as a postgres process on a copy-on-write clone of the snapshot's data directory. */
 export class LocalBranch implements BranchRuntime {
-  readonly containerId = undefined;
   private server: LocalServer | undefined;
   /** Kept across suspend/resume, so the branch comes back on its URL. */
   private lastPort: number | undefined;
@@ -25,7 +26,7 @@ export class LocalBranch implements BranchRuntime {
   readonly socketDir: string;
 
   private constructor(
-    private readonly ctx: EngineContext,
+    private readonly ctx: LocalContext,
     private readonly parent: SnapshotMeta,
     private readonly id: string,
     private readonly name: string,
@@ -34,7 +35,7 @@ export class LocalBranch implements BranchRuntime {
   }
 
   /** Clones the snapshot and starts the server. Removes what it made on failure. */
-  static async start(ctx: EngineContext, parent: SnapshotMeta, id: string, name: string): Promise<LocalBranch> {
+  static async start(ctx: LocalContext, parent: SnapshotMeta, id: string, name: string): Promise<LocalBranch> {
     const branch = new LocalBranch(ctx, parent, id, name);
     try {
       await mkdir(branch.dir, { recursive: true, mode: 0o755 });
@@ -56,8 +57,11 @@ export class LocalBranch implements BranchRuntime {
   get port(): number {
     return this.server?.port ?? this.lastPort ?? this.live().port;
   }
-  get pid(): number | undefined {
-    return this.server?.pid;
+  address(): BranchAddress {
+    return { host: '127.0.0.1', port: this.port, database: DATABASE, user: SUPERUSER, password: this.ctx.password, socketDir: this.socketDir };
+  }
+  details(): BranchDetails {
+    return { dir: this.dir, pid: this.server?.pid };
   }
   /** False after suspend(), and when the server died (killed, crashed): resume() or reset() starts it again. */
   get running(): boolean {

@@ -5,11 +5,11 @@ import { removeDir } from '../../cloners/remove-dir.js';
 import { initCluster } from './initdb.js';
 import { startServer, type LocalServer } from './local-server.js';
 import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
-import type { EngineContext } from '../../engine/context.js';
+import type { LocalContext } from '../context.js';
 import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { giveTo } from '../../system/run-as.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import type { BuildJob } from '../driver.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { buildFailure, storeSnapshot } from '../../cache/store-snapshot.js';
 import { applyRecipe } from '../../snapshot/apply-recipe.js';
@@ -19,7 +19,7 @@ import { applyRecipe } from '../../snapshot/apply-recipe.js';
  * complete: checkpointed, cleanly shut down, synced, with its marker written last.
  * On failure nothing is left behind.
  */
-export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDataDir?: string): Promise<SnapshotMeta> {
+export async function buildSnapshot(ctx: LocalContext, job: BuildJob, sourceDataDir?: string): Promise<SnapshotMeta> {
   const buildDir = ctx.layout.build(job.hash, ctx.session.id);
   const dataDir = path.join(buildDir, 'data');
   const progress = new SeedProgress(job.name);
@@ -44,7 +44,7 @@ export async function buildSnapshot(ctx: EngineContext, job: BuildJob, sourceDat
 }
 
 /** Copies a data directory into a new snapshot source, as independent of the original as the cloner allows. */
-export async function cloneForSnapshot(ctx: EngineContext, source: string, target: string): Promise<void> {
+export async function cloneForSnapshot(ctx: LocalContext, source: string, target: string): Promise<void> {
   try {
     if (ctx.cloner.standalone) await ctx.cloner.clone(source, target, ctx.runAs);
     else await copyTree(source, target, 'bytes', ctx.runAs);
@@ -55,7 +55,7 @@ export async function cloneForSnapshot(ctx: EngineContext, source: string, targe
   }
 }
 
-async function runRecipe(ctx: EngineContext, job: BuildJob, buildDir: string, dataDir: string, progress: SeedProgress): Promise<void> {
+async function runRecipe(ctx: LocalContext, job: BuildJob, buildDir: string, dataDir: string, progress: SeedProgress): Promise<void> {
   const socketDir = ctx.layout.socketDir(buildDir, ctx.session.id, job.hash.slice(0, 8));
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
   await chmod(socketDir, 0o700);

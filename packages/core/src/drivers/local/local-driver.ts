@@ -1,54 +1,68 @@
-import path from 'node:path';
-import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
-import type { EngineContext } from '../../engine/context.js';
+import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { LocalContext } from '../context.js';
+import type { BranchRuntime, Driver, DriverInfo } from '../driver.js';
+import type { NamedRuntime } from '../named-runtime.js';
 import { reapDeadOwners, type ReapReport } from '../reaper.js';
-import { buildSnapshot } from './local-builder.js';
-import { readCompleteMeta, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
-import type { BranchRuntime, BuildJob, Driver } from '../driver.js';
 import { LocalBranch } from './local-branch.js';
+import { buildSnapshot } from './local-builder.js';
+import { LocalNamedRuntime } from './named-runtime.js';
 
 /** Postgres server processes on this host, on copy-on-write clones of data directories in the cache. */
 export class LocalDriver implements Driver {
-  readonly name = 'local' as const;
+  readonly name = 'local';
+  private readonly store: SnapshotDirs;
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: LocalContext,
+    readonly info: DriverInfo,
+  ) {
+    this.store = new SnapshotDirs(ctx.layout);
+  }
 
   get postgresIdentity(): string {
     return this.ctx.binaries.identity;
   }
-  get postgresVersion(): string {
-    return this.ctx.binaries.version;
-  }
   get postgresMajor(): number {
     return this.ctx.binaries.major;
   }
-
-  findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
-    return readCompleteMeta(this.ctx.layout.snapshot(hash));
+  get settings(): Record<string, string> {
+    return this.ctx.settings;
   }
 
+  findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+    return this.store.find(hash);
+  }
+  listSnapshots(): Promise<SnapshotMeta[]> {
+    return this.store.list();
+  }
+  nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+    return this.store.name(snapshot, name);
+  }
   buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
     return buildSnapshot(this.ctx, job);
+  }
+  removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+    return this.store.remove(snapshot);
+  }
+  removeSnapshotSync(snapshot: SnapshotMeta): void {
+    this.store.removeSync(snapshot);
   }
 
   startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
     return LocalBranch.start(this.ctx, snapshot, branch.id, branch.name);
   }
 
-  removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
-    return removeDir(this.ctx.layout.snapshot(snapshot.hash));
-  }
-
-  removeSnapshotSync(snapshot: SnapshotMeta): void {
-    removeDirSync(this.ctx.layout.snapshot(snapshot.hash));
+  named(dirOf: (name: string) => string): NamedRuntime {
+    return new LocalNamedRuntime(this.ctx, dirOf);
   }
 
   reap(): Promise<ReapReport> {
     return reapDeadOwners(this.ctx.layout);
   }
 
-  /** The data directory of a stored snapshot. */
-  dataDir(snapshot: SnapshotMeta): string {
-    return path.join(this.ctx.layout.snapshot(snapshot.hash), 'data');
-  }
+  /** Every server is a branch's: nothing of the driver's own to stop. */
+  async close(): Promise<void> {}
+  closeSync(): void {}
 }

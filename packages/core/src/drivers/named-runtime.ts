@@ -1,7 +1,7 @@
-import type { ClientConfig } from 'pg';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
-import type { BuildJob } from '../drivers/driver.js';
 import type { NamedBranchMeta } from '../cache/named-record.js';
+import type { BuildJob } from '../snapshot/build-job.js';
+import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { BranchAddress } from './driver.js';
 
 /** An engine branch whose server is stopped, to be turned into a named branch. */
 export interface AdoptSource {
@@ -19,14 +19,19 @@ export interface LiveServer {
 }
 
 /**
- * Where a named branch's server runs: processes on this host (local driver) or containers (docker driver).
- * NamedBranches does the bookkeeping (records, locks, states); a runtime does the work.
+ * How a driver persists named branches, which outlive every engine: their state is the record in
+ * `<cache>/named/<name>/branch.json` (NamedBranchMeta), so any process can pick a branch up again.
+ * NamedBranches does the bookkeeping (records, locks, states, credentials); the runtime does the work.
  */
 export interface NamedRuntime {
+  /** What this driver records in a new branch's record besides the common fields. */
+  recordFields(): Partial<NamedBranchMeta>;
   /** Makes the branch's data from `parent` (a copy-on-write clone; nothing for Docker image storage). */
   prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
-  /** Starts the server on `meta.port` (a free one when 0) and records it in `meta`. */
-  /** `password`: the superuser password the data carries right now (to wait for a container's server with). */
+  /**
+   * Starts the server on `meta.port` (a free one when 0) and records it in `meta`. `password`: the superuser
+   * password the data carries right now (to wait for the server with).
+   */
   start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void>;
   /** The server, when it runs. */
   live(meta: NamedBranchMeta): Promise<LiveServer | undefined>;
@@ -34,7 +39,7 @@ export interface NamedRuntime {
   stop(meta: NamedBranchMeta, server: LiveServer, mode: 'fast' | 'immediate'): Promise<void>;
   /** Throws the data away (before a reset's prepare); the server is stopped. */
   discard(meta: NamedBranchMeta): Promise<void>;
-  /** Removes what lives outside the branch directory (a container). */
+  /** Removes what lives outside the branch directory (a container, a socket directory). */
   removeOutside(meta: NamedBranchMeta): Promise<void>;
   /** Stores the stopped branch's data as a snapshot (to branch a branch). */
   freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta>;
@@ -44,6 +49,6 @@ export interface NamedRuntime {
    * a snapshot frozen from the branch for this named branch alone (marked `ownSnapshot`, removed with it).
    */
   adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta>;
-  /** How to reach the server for the activity probe. */
-  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig;
+  /** Where clients reach the branch, with `password` (unix socket directory where there is one). */
+  address(meta: NamedBranchMeta, password: string): BranchAddress;
 }

@@ -1,30 +1,31 @@
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClientConfig } from 'pg';
 import { existsSync } from 'node:fs';
-import { mountOverlay, overlayLayers } from '../cloners/overlay-cloner.js';
-import { mountsUnder, unmount } from '../system/mounts.js';
-import { removeDir } from '../cloners/remove-dir.js';
-import type { BuildJob } from '../drivers/driver.js';
-import { startServer } from '../drivers/local/local-server.js';
-import { clearStaleServerFiles } from '../drivers/local/stale-pid-file.js';
-import { DATABASE, SUPERUSER } from '../snapshot/postgres-settings.js';
-import type { EngineContext } from '../engine/context.js';
-import { CloneError, describeCause, hintFor } from '../errors.js';
-import { buildSnapshot } from '../drivers/local/local-builder.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
-import { processStartTime } from '../system/proc.js';
-import { isOwnDir, privateDir } from '../system/private-dir.js';
-import { MAX_SOCKET_DIR } from '../cache/layout.js';
-import { makeRunDir, removeRunDir } from '../cache/run-dir.js';
-import type { NamedBranchMeta } from '../cache/named-record.js';
-import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
+import { mountOverlay, overlayLayers } from '../../cloners/overlay-cloner.js';
+import { mountsUnder, unmount } from '../../system/mounts.js';
+import { removeDir } from '../../cloners/remove-dir.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import { startServer } from './local-server.js';
+import { clearStaleServerFiles } from './stale-pid-file.js';
+import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
+import type { LocalContext } from '../context.js';
+import { CloneError, describeCause, hintFor } from '../../errors.js';
+import { buildSnapshot } from './local-builder.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { processStartTime } from '../../system/proc.js';
+import { isOwnDir, privateDir } from '../../system/private-dir.js';
+import { MAX_SOCKET_DIR } from '../../cache/layout.js';
+import { makeRunDir, removeRunDir } from '../../cache/run-dir.js';
+import type { NamedBranchMeta } from '../../cache/named-record.js';
+import type { BranchAddress } from '../driver.js';
+import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
 import { assertAnswers, diskFullError, liveServer, stopServerProcess } from './server-process.js';
+import { socketConnection } from '../address.js';
 
 /** Named branches as postgres processes on copy-on-write clones in the branch directory. */
 export class LocalNamedRuntime implements NamedRuntime {
   constructor(
-    private readonly ctx: EngineContext,
+    private readonly ctx: LocalContext,
     private readonly dirOf: (name: string) => string,
   ) {}
 
@@ -35,6 +36,10 @@ export class LocalNamedRuntime implements NamedRuntime {
 
   private dataDir(meta: NamedBranchMeta): string {
     return path.join(this.dirOf(meta.name), 'data');
+  }
+
+  recordFields(): Partial<NamedBranchMeta> {
+    return {};
   }
 
   async prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
@@ -70,7 +75,7 @@ export class LocalNamedRuntime implements NamedRuntime {
       throw (await diskFullError(dataDir, `Branch "${meta.name}" did not start`, err)) ?? err;
     });
     try {
-      await assertAnswers(this.probeConnection({ ...meta, port: server.port }, this.ctx.password), `Branch "${meta.name}"`);
+      await assertAnswers(socketConnection(this.address({ ...meta, port: server.port }, this.ctx.password)), `Branch "${meta.name}"`);
     } catch (err) {
       await server.stop('immediate');
       throw err;
@@ -114,8 +119,8 @@ export class LocalNamedRuntime implements NamedRuntime {
     return parent;
   }
 
-  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
-    return { host: this.socketDirOf(meta), port: meta.port, user: SUPERUSER, password, database: DATABASE };
+  address(meta: NamedBranchMeta, password: string): BranchAddress {
+    return { host: '127.0.0.1', port: meta.port, user: SUPERUSER, password, database: DATABASE, socketDir: this.socketDirOf(meta) };
   }
 }
 

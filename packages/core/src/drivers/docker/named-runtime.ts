@@ -1,17 +1,17 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
-import type { ClientConfig } from 'pg';
-import { overlayLayers } from '../cloners/overlay-cloner.js';
-import { removeDir } from '../cloners/remove-dir.js';
-import type { BuildJob } from '../drivers/driver.js';
-import { DockerBindDriver } from '../drivers/docker/docker-bind-driver.js';
-import type { DockerDriver } from '../drivers/docker/docker-driver.js';
-import { stopCleanly, waitForServer } from '../drivers/docker/containers.js';
-import { LABEL } from '../drivers/docker/labels.js';
-import { freePort } from '../drivers/local/ports.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
-import type { NamedBranchMeta } from '../cache/named-record.js';
-import type { AdoptSource, LiveServer, NamedRuntime } from './runtime.js';
+import { overlayLayers } from '../../cloners/overlay-cloner.js';
+import { removeDir } from '../../cloners/remove-dir.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import { DockerBindDriver } from './docker-bind-driver.js';
+import type { DockerDriver } from './docker-driver.js';
+import { stopCleanly, waitForServer } from './containers.js';
+import { LABEL } from './labels.js';
+import { freePort } from '../local/ports.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { NamedBranchMeta } from '../../cache/named-record.js';
+import type { BranchAddress } from '../driver.js';
+import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
 
 /**
  * Named branches as containers: with image storage the data lives in the container's writable layer (suspend
@@ -24,6 +24,10 @@ export class DockerNamedRuntime implements NamedRuntime {
     private readonly docker: Docker,
     private readonly dirOf: (name: string) => string,
   ) {}
+
+  recordFields(): Partial<NamedBranchMeta> {
+    return { docker: { image: this.driver.image.image, network: this.driver.options.network, storage: this.bind ? 'bind' : 'image' } };
+  }
 
   private get bind(): DockerBindDriver | undefined {
     return this.driver instanceof DockerBindDriver ? this.driver : undefined;
@@ -45,7 +49,7 @@ export class DockerNamedRuntime implements NamedRuntime {
     }
     await container.start();
     meta.port = await this.driver.hostPortOf(container, meta.port);
-    await waitForServer(container, { ...this.driver.connection(meta.port), password }, `branch "${meta.name}"`);
+    await waitForServer(container, this.driver.connection(meta.port, password), `branch "${meta.name}"`);
     meta.server = { pid: 0, containerId: container.id };
   }
 
@@ -99,8 +103,8 @@ export class DockerNamedRuntime implements NamedRuntime {
     return frozen;
   }
 
-  probeConnection(meta: NamedBranchMeta, password: string): ClientConfig {
-    return { ...this.driver.connection(meta.port), password };
+  address(meta: NamedBranchMeta, password: string): BranchAddress {
+    return this.driver.address(meta.port, password);
   }
 
   private async existing(id: string): Promise<Docker.Container | undefined> {

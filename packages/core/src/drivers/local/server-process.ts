@@ -1,9 +1,9 @@
 import { readFile, statfs } from 'node:fs/promises';
 import pg from 'pg';
 import path from 'node:path';
-import { CacheDirError, describeCause, hintFor, ServerStartError } from '../errors.js';
-import { isAlive, processStartTime, servesDataDir, waitForExit } from '../system/proc.js';
-import type { NamedBranchMeta } from '../cache/named-record.js';
+import { CacheDirError, describeCause, hintFor, ServerStartError } from '../../errors.js';
+import { isAlive, processStartTime, servesDataDir, waitForExit } from '../../system/proc.js';
+import type { NamedBranchMeta } from '../../cache/named-record.js';
 
 /**
  * The live postmaster of a named branch's data directory, if any: the recorded one when it is still the same

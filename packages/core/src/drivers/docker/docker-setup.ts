@@ -1,0 +1,72 @@
+import type Docker from 'dockerode';
+import type { Cloner } from '../../cloners/cloner.js';
+import { CopyCloner } from '../../cloners/copy-cloner.js';
+import { selectCloner } from '../../cloners/select-cloner.js';
+import { UsageError } from '../../errors.js';
+import { defaultSettings } from '../../snapshot/postgres-settings.js';
+import { resolveRunAs } from '../../system/run-as.js';
+import type { DriverContext } from '../context.js';
+import type { Driver, DriverRegistration } from '../driver.js';
+import type { DriverRequest } from '../driver-request.js';
+import { DockerBindDriver } from './docker-bind-driver.js';
+import { assertDockerReachable, dockerClient } from './docker-client.js';
+import { DockerDriver } from './docker-driver.js';
+import { probeImage, type ImageInfo } from './image-probe.js';
+
+/** Postgres in containers: snapshot images and copy-on-write container layers, or bind-mounted host clones. */
+export const dockerRegistration: DriverRegistration = {
+  name: 'docker',
+  summary: 'containers of any image with Postgres (snapshot images, or host clones bind-mounted)',
+  auto: true,
+  create: createDockerDriver,
+};
+
+async function createDockerDriver(request: DriverRequest): Promise<Driver> {
+  const options = request.docker;
+  const docker = await dockerClient(options.dockerHost);
+  await assertDockerReachable(docker, options.dockerHost);
+  const image = await probeImage(docker, options.image);
+  // Containers run as their image's user: no account of this cache's own.
+  const runAs = resolveRunAs(request.user);
+  const ctx = (cloner: Cloner = new CopyCloner()): DriverContext => ({
+    layout: request.layout,
+    session: request.session,
+    cloner,
+    runAs,
+    settings: { ...defaultSettings(image.major), ...request.settings },
+    password: request.password,
+  });
+  const network = `network ${options.network}`;
+  const info = { postgresVersion: image.version, binariesFrom: 'image', image: options.image, serverUser: `${options.image} (${image.user})`, probes: [] };
+  if (options.storage === 'bind' || (options.storage === 'auto' && bindPossible(request))) {
+    if (options.storage === 'bind' && !bindPossible(request)) {
+      throw new UsageError(
+        "Docker bind storage needs a local engine (the cache directory is mounted into containers) and root (clones are handed to the image's postgres user). Use storage: 'image'.",
+      );
+    }
+    const choice = await selectCloner(options.storage === 'bind' ? request.cloner : 'auto', request.layout.root);
+    if (options.storage === 'bind' || choice.cloner.name === 'btrfs' || choice.cloner.name === 'reflink') {
+      return bindDriver(ctx(choice.cloner), docker, image, request, {
+        ...info,
+        storage: choice.cloner.name,
+        storageReason: `docker with bind-mounted ${choice.reason} (${network})`,
+        probes: choice.probes,
+      });
+    }
+  }
+  return new DockerDriver(ctx(), docker, image, options, {
+    ...info,
+    storage: 'docker-layers',
+    storageReason: `docker: snapshot images, branch containers copy-on-write in the storage driver (${network})`,
+  });
+}
+
+function bindDriver(ctx: DriverContext, docker: Docker, image: ImageInfo, request: DriverRequest, info: DockerDriver['info']): Driver {
+  return new DockerBindDriver(ctx, docker, image, request.docker, info, ctx.cloner);
+}
+
+/** Bind mounts need the cache directory on the engine's host, and root to hand clones to the image's user. */
+function bindPossible(request: DriverRequest): boolean {
+  const host = request.docker.dockerHost ?? process.env.DOCKER_HOST;
+  return (!host || host.startsWith('unix://')) && process.getuid?.() === 0;
+}
