@@ -122,7 +122,7 @@ describe('adopting a branch into a named branch moves its data whatever the clon
         expect(existsSync(engineDir)).toBe(false);
         expect(await query(named.url(info), 'select v from kept_rows')).toEqual([{ v: 42 }]);
         expect(postgresProcessesUnder(dir)).toHaveLength(1);
-        await named.remove('adopted');
+        await named.destroy('adopted');
         expect(postgresProcessesUnder(dir)).toEqual([]);
         expect(mountsUnder(dir)).toEqual([]);
       } finally {

@@ -29,7 +29,7 @@ if (unavailable && !requireAll()) {
       named = engine.named();
     });
     afterAll(async () => {
-      for (const b of (await named?.list()) ?? []) await named.remove(b.name);
+      for (const b of (await named?.list()) ?? []) await named.destroy(b.name);
       await engine?.close();
       expect(containersOf(cacheDir)).toEqual([]);
       await freshCacheDir(cacheDir);
@@ -58,7 +58,7 @@ if (unavailable && !requireAll()) {
       // Commands on a branch reopen it with the settings it was made with.
       expect(cli(['suspend', 'dock-b', '--cache-dir', cacheDir])).toMatch(/dock-b: suspended/);
       expect(() => cli(['url', 'dock-a', '--driver', 'local', '--cache-dir', cacheDir], { PGBRANCH_QUIET: '1' })).toThrow(/runs on the docker driver/);
-      await named.remove('dock-b');
+      await named.destroy('dock-b');
     });
 
     it('wakes a suspended container branch when a client connects', async () => {
@@ -75,7 +75,7 @@ if (unavailable && !requireAll()) {
       } finally {
         await keeper.close();
       }
-      await named.remove('dock-w');
+      await named.destroy('dock-w');
     });
 
     it('survives SIGKILL at random points: gc leaves only the containers of named branches', async () => {

@@ -43,7 +43,7 @@ describe('branch lifecycle', () => {
     named = engine.named();
   });
   afterAll(async () => {
-    for (const b of await named.list()) await named.remove(b.name);
+    for (const b of await named.list()) await named.destroy(b.name);
     await engine.close();
     expect(postgresProcessesUnder(cacheDir)).toEqual([]);
     expect(mountsUnder(cacheDir)).toEqual([]);
@@ -99,7 +99,7 @@ describe('branch lifecycle', () => {
     const reset = await named.reset('feature-b');
     expect(reset.port).toBe(child.port);
     expect(await query(url, 'select body from notes')).toEqual([{ body: 'draft' }]);
-    await named.remove('feature-b');
+    await named.destroy('feature-b');
     expect(existsSync(named.dir('feature-b'))).toBe(false);
     expect(postgresProcessesUnder(named.dir('feature-b'))).toEqual([]);
     // Its frozen parent snapshot went with it; the recipe snapshot stays.
@@ -131,7 +131,7 @@ describe('branch lifecycle', () => {
     expect((await named.get('half-reset')).problem).toMatch(/reset was interrupted/);
     await named.resume('half-reset');
     expect(await query(named.url(info), "select to_regclass('gone') as t")).toEqual([{ t: null }]);
-    await named.remove('half-reset');
+    await named.destroy('half-reset');
   });
 
   it('mounts an overlay branch again when its mount is gone (as after a reboot)', async () => {
@@ -147,7 +147,7 @@ describe('branch lifecycle', () => {
     }
     await named.resume('remount');
     expect(await query(named.url(info), 'select x from survives')).toEqual([{ x: 5 }]);
-    await named.remove('remount');
+    await named.destroy('remount');
   });
 
   it('drives branches from the CLI with JSON output and exit codes', async () => {
@@ -245,7 +245,7 @@ describe('branch lifecycle', () => {
       await keeper.close();
     }
     expect(existsSync(path.join(cacheDir, 'keeper.json'))).toBe(false);
-    await named.remove('sleepy');
+    await named.destroy('sleepy');
   });
 
   it('survives SIGKILL at random points: gc leaves only named branches, each of which answers', async () => {
@@ -275,7 +275,7 @@ describe('branch lifecycle', () => {
         expect(await query(named.url(info), 'select count(*)::int as n from pg_class')).toEqual([{ n: expect.any(Number) }]);
       }
     }
-    for (const b of await named.list()) await named.remove(b.name);
+    for (const b of await named.list()) await named.destroy(b.name);
     expect(postgresProcessesUnder(cacheDir)).toEqual([]);
     expect(mountsUnder(cacheDir)).toEqual([]);
   });

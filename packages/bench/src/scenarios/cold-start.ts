@@ -74,7 +74,7 @@ export const coldStart: Scenario = {
 
       // Wake on connect: a named branch suspended while the keeper holds its port; the client just connects.
       const named = engine.named();
-      for (const b of await named.list()) if (b.name === 'bench-wake') await named.remove(b.name);
+      for (const b of await named.list()) if (b.name === 'bench-wake') await named.destroy(b.name);
       const info = await named.create('bench-wake', snap);
       const keeper = new Keeper(engine, { intervalMs: 50, idleAfterMs: 3_600_000, suspendAfterMs: 3_600_000 });
       await keeper.start();
@@ -90,7 +90,7 @@ export const coldStart: Scenario = {
         }
       } finally {
         await keeper.close();
-        await named.remove('bench-wake');
+        await named.destroy('bench-wake');
       }
       results.push(
         methodResult('wake on connect (suspended named branch, keeper holding its port)', wake, {

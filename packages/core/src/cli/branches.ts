@@ -132,7 +132,7 @@ export async function runBranchAction(cli: CliContext, action: 'reset' | 'suspen
   return withNamed(cli, async (named) => {
     const branch = required(name, action);
     if (action === 'rm') {
-      await named.remove(branch);
+      await named.destroy(branch);
       cli.out(cli.json ? JSON.stringify({ name: branch, removed: true }) : `removed ${branch}`);
       return 0;
     }

@@ -108,7 +108,7 @@ export class Keeper {
   private async look(branch: NamedBranchInfo): Promise<void> {
     if (branch.expired && branch.state !== 'creating') {
       await this.dropFront(branch.name);
-      await this.named.remove(branch.name);
+      await this.named.destroy(branch.name);
       this.emit({ branch: branch.name, action: 'expired', detail: `TTL reached at ${branch.expiresAt}` });
       return;
     }

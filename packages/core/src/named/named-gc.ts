@@ -15,7 +15,7 @@ export async function collectNamedBranches(named: NamedBranches): Promise<Collec
     const reason = branch.state === 'broken' ? 'broken' : branch.expired && branch.state !== 'creating' ? 'expired' : undefined;
     if (!reason) continue;
     const bytes = await diskUsage(named.dir(branch.name));
-    await named.remove(branch.name);
+    await named.destroy(branch.name);
     removed.push({ name: branch.name, reason, bytes });
   }
   return removed;
