@@ -1,19 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { overlayLayers } from '../../cloners/overlay-cloner.js';
+import { removeClone } from '../../cloners/clone-files.js';
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { LocalContext } from '../context.js';
-import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { logger } from '../../log.js';
 import { buildSnapshot } from './local-builder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { hasExited, killSync } from '../../system/proc.js';
-import { privateDir } from '../../system/private-dir.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
 import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
-import { startServer, type LocalServer } from './local-server.js';
-import { clearStaleServerFiles } from './stale-pid-file.js';
+import type { LocalServer } from './local-server.js';
+import { cloneSnapshot, startBranchServer } from './branch-server.js';
 
 const log = logger('branch');
 
@@ -71,8 +69,7 @@ export class LocalBranch implements BranchRuntime {
   async reset(): Promise<void> {
     const port = this.port;
     await this.stopServer('immediate');
-    await removeDir(this.dataDir);
-    await removeDir(path.dirname(overlayLayers(this.dataDir).upper));
+    await removeClone(this.dataDir);
     await this.cloneAndStart(port);
   }
 
@@ -112,32 +109,18 @@ export class LocalBranch implements BranchRuntime {
 
   private async cloneAndStart(port?: number): Promise<void> {
     const t0 = performance.now();
-    try {
-      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(this.parent.hash), 'data'), this.dataDir, this.ctx.runAs);
-      log('%s: %s clone in %dms', this.name, this.ctx.cloner.name, Math.round(performance.now() - t0));
-    } catch (err) {
-      throw new CloneError(
-        `Branch "${this.name}" of snapshot "${this.parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`,
-        { cause: err },
-      );
-    }
-    // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
-    await privateDir(this.socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
+    await cloneSnapshot(this.ctx, this.parent, this.dataDir, this.label);
+    log('%s: %s clone in %dms', this.name, this.ctx.cloner.name, Math.round(performance.now() - t0));
     await this.start(port);
   }
 
   private async start(port?: number): Promise<void> {
-    await clearStaleServerFiles(this.dataDir, this.socketDir); // left by a server that was killed
-    this.server = await startServer(this.ctx.binaries, {
-      dataDir: this.dataDir,
-      socketDir: this.socketDir,
-      logFile: path.join(this.dir, 'postgres.log'),
-      settings: this.ctx.settings,
-      runAs: this.ctx.runAs,
-      port,
-      label: `branch "${this.name}" of snapshot "${this.parent.name}"`,
-    });
+    this.server = await startBranchServer(this.ctx, { dir: this.dir, dataDir: this.dataDir, socketDir: this.socketDir, port, label: this.label });
     this.lastPort = this.server.port;
+  }
+
+  private get label(): string {
+    return `branch "${this.name}" of snapshot "${this.parent.name}"`;
   }
 
   private async stopServer(mode: 'fast' | 'immediate'): Promise<void> {

@@ -1,26 +1,22 @@
-import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { mountOverlay, overlayLayers } from '../../cloners/overlay-cloner.js';
-import { mountsUnder, unmount } from '../../system/mounts.js';
-import { removeDir } from '../../cloners/remove-dir.js';
+import { MAX_SOCKET_DIR } from '../../cache/layout.js';
+import type { NamedBranchMeta } from '../../cache/named-record.js';
+import { makeRunDir, removeRunDir } from '../../cache/run-dir.js';
+import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
+import { moveClone, remountClone, removeClone } from '../../cloners/clone-files.js';
+import { CloneError } from '../../errors.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import { startServer } from './local-server.js';
-import { clearStaleServerFiles } from './stale-pid-file.js';
 import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
-import type { LocalContext } from '../context.js';
-import { CloneError, describeCause, hintFor } from '../../errors.js';
-import { buildSnapshot } from './local-builder.js';
 import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import { processStartTime } from '../../system/proc.js';
-import { isOwnDir, privateDir } from '../../system/private-dir.js';
-import { MAX_SOCKET_DIR } from '../../cache/layout.js';
-import { makeRunDir, removeRunDir } from '../../cache/run-dir.js';
-import type { NamedBranchMeta } from '../../cache/named-record.js';
+import { isOwnDir } from '../../system/private-dir.js';
+import { socketConnection } from '../address.js';
+import type { LocalContext } from '../context.js';
 import type { BranchAddress } from '../driver.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
+import { cloneSnapshot, startBranchServer } from './branch-server.js';
+import { buildSnapshot } from './local-builder.js';
 import { assertAnswers, diskFullError, liveServer, stopServerProcess } from './server-process.js';
-import { socketConnection } from '../address.js';
 
 /** Named branches as postgres processes on copy-on-write clones in the branch directory. */
 export class LocalNamedRuntime implements NamedRuntime {
@@ -42,33 +38,22 @@ export class LocalNamedRuntime implements NamedRuntime {
     return {};
   }
 
-  async prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
-    try {
-      await this.ctx.cloner.clone(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), this.dataDir(meta), this.ctx.runAs);
-    } catch (err) {
-      throw new CloneError(`Branch "${meta.name}" of snapshot "${parent.name}": the ${this.ctx.cloner.name} clone failed: ${describeCause(err)}.${hintFor(err)}`, { cause: err });
-    }
+  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    return cloneSnapshot(this.ctx, parent, this.dataDir(meta), `Branch "${meta.name}" of snapshot "${parent.name}"`);
   }
 
   async start(meta: NamedBranchMeta, parent: SnapshotMeta, _password: string): Promise<void> {
     // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
     const dataDir = this.dataDir(meta);
-    if (this.ctx.cloner.name === 'overlay' && mountsUnder(dataDir).length === 0 && existsSync(overlayLayers(dataDir).upper)) {
-      await mountOverlay(path.join(this.ctx.layout.snapshot(parent.hash), 'data'), dataDir);
-    }
+    if (this.ctx.cloner.name === 'overlay') await remountClone(new SnapshotDirs(this.ctx.layout).dataDir(parent), dataDir);
     if (namedSocketDir(this.dirOf(meta.name), undefined) === undefined && !(meta.socketHome && (await isOwnDir(meta.socketHome)))) {
       meta.socketHome = await makeRunDir();
     }
     const socketDir = this.socketDirOf(meta);
-    // Never through a path someone else controls: privateDir refuses symlinks and foreign directories.
-    await privateDir(socketDir, 0o700, this.ctx.runAs.dropped ? this.ctx.runAs : undefined);
-    await clearStaleServerFiles(dataDir, socketDir); // a server killed with -9 left it
-    const server = await startServer(this.ctx.binaries, {
-      dataDir: this.dataDir(meta),
+    const server = await startBranchServer(this.ctx, {
+      dir: this.dirOf(meta.name),
+      dataDir,
       socketDir,
-      logFile: path.join(this.dirOf(meta.name), 'postgres.log'),
-      settings: this.ctx.settings,
-      runAs: this.ctx.runAs,
       port: meta.port || undefined,
       label: `branch "${meta.name}"`,
     }).catch(async (err: unknown) => {
@@ -92,9 +77,8 @@ export class LocalNamedRuntime implements NamedRuntime {
     if (server.pid) await stopServerProcess({ pid: server.pid }, mode);
   }
 
-  async discard(meta: NamedBranchMeta): Promise<void> {
-    await removeDir(this.dataDir(meta));
-    await removeDir(path.dirname(overlayLayers(this.dataDir(meta)).upper));
+  discard(meta: NamedBranchMeta): Promise<void> {
+    return removeClone(this.dataDir(meta));
   }
 
   async removeOutside(meta: NamedBranchMeta): Promise<void> {
@@ -111,11 +95,7 @@ export class LocalNamedRuntime implements NamedRuntime {
    */
   async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
     if (!source.dir) throw new CloneError(`Branch "${meta.name}": the branch to keep has no directory on this host.`);
-    const from = path.join(source.dir, 'data');
-    for (const mountPoint of mountsUnder(from)) await unmount(mountPoint);
-    const layers = path.dirname(overlayLayers(from).upper);
-    if (existsSync(layers)) await rename(layers, path.dirname(overlayLayers(this.dataDir(meta)).upper));
-    await rename(from, this.dataDir(meta));
+    await moveClone(path.join(source.dir, 'data'), this.dataDir(meta));
     return parent;
   }
 
