@@ -23,13 +23,13 @@ for (let i = 0; ; i++) {
   const target = pick(branches);
   process.stdout.write(JSON.stringify({ op, target: target?.name }) + '\n');
   if (op === 'create' || (op === 'create-from-branch' && branches.length >= 5)) {
-    if (branches.length >= 5) await named.remove(target.name);
+    if (branches.length >= 5) await named.destroy(target.name);
     else await named.create(`w${seedText}-${i}`, snap);
   } else if (op === 'create-from-branch') await named.create(`w${seedText}-${i}`, target.name);
   else if (op === 'suspend') await named.suspend(target.name);
   else if (op === 'resume') await named.resume(target.name);
   else if (op === 'reset') await named.reset(target.name);
-  else if (op === 'rm') await named.remove(target.name);
+  else if (op === 'rm') await named.destroy(target.name);
   else if (op === 'lease') {
     leases.push(await pool.acquire());
     if (leases.length > 2) await leases.shift().release();

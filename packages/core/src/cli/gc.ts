@@ -6,6 +6,7 @@ import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../cache/prune-policy.js
 import { CacheLayout } from '../cache/layout.js';
 import { reapDeadOwners, type ReapReport } from '../drivers/reaper.js';
 import { resolveOptions } from '../options.js';
+import type { DriverChoice } from '../drivers/registry.js';
 import { openEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../cache/session.js';
 import { describeCause } from '../errors.js';
@@ -28,9 +29,9 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     directories: [...local.directories, ...(docker?.directories ?? [])],
   };
   const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], snapshotBytes: 0, note: describeCause(err) }));
-  const dockerSettings = docker ? await dockerNamedSettings(layout) : undefined;
-  if (dockerSettings) {
-    const collected = await dockerNamed(layout, dockerSettings).catch((err: unknown) => (cache.note = `docker branches not checked: ${describeCause(err)}`, []));
+  for (const record of await otherDrivers(layout)) {
+    if (record.driver === 'docker' && !docker) continue; // Docker not reachable: said in the summary
+    const collected = await namedOf(layout, record).catch((err: unknown) => ((cache.note = `${record.driver} branches not checked: ${describeCause(err)}`), []));
     cache.branches.push(...collected);
   }
   report.directories.push(...cache.snapshots);
@@ -90,19 +91,20 @@ async function dockerReport(layout: CacheLayout, dockerHost: string | undefined,
   return report;
 }
 
-/** The Docker settings of a named branch of the docker driver in this cache, if there is one. */
-async function dockerNamedSettings(layout: CacheLayout): Promise<NamedBranchMeta['docker'] | undefined> {
+/** One named branch record per driver other than local (with its Docker settings), to open that driver with. */
+async function otherDrivers(layout: CacheLayout): Promise<Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>> {
   const root = path.join(layout.root, 'named');
+  const byDriver = new Map<string, Pick<NamedBranchMeta, 'driver' | 'docker'>>();
   for (const name of await listNamedDirs(root)) {
     const meta = await readNamedMeta(path.join(root, name));
-    if (meta?.driver === 'docker') return meta.docker;
+    if (meta?.driver && meta.driver !== 'local' && !byDriver.has(meta.driver)) byDriver.set(meta.driver, { driver: meta.driver, docker: meta.docker });
   }
-  return undefined;
+  return [...byDriver.values()];
 }
 
-/** Expired and broken named branches of the docker driver. */
-async function dockerNamed(layout: CacheLayout, settings: NamedBranchMeta['docker']): Promise<CollectedBranch[]> {
-  const engine = await openEngine({ cacheDir: layout.root, driver: 'docker', docker: settings, reap: false }, 'maintain');
+/** Expired and broken named branches of one driver other than local. */
+async function namedOf(layout: CacheLayout, record: Pick<NamedBranchMeta, 'driver' | 'docker'>): Promise<CollectedBranch[]> {
+  const engine = await openEngine({ cacheDir: layout.root, driver: record.driver as DriverChoice, ...(record.docker ? { docker: record.docker } : {}), reap: false }, 'maintain');
   try {
     return await collectNamedBranches(engine.named());
   } finally {
