@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { createEngine, SeedError, UsageError, type Engine, type EngineOptions, type Snapshot } from '@pgbranch/core';
 import type { BranchResources } from './driver-checks.js';
 import { query } from './pg.js';
+import { holdThenKill } from './held-branches.js';
 import { cli, freshCacheDir, repoRoot, runScript } from './processes.js';
 import type { Scenario, SuiteTarget } from './suite-target.js';
 import { requireAll } from './targets.js';
@@ -16,7 +17,7 @@ const BROKEN = path.join(repoRoot, 'fixtures/recipes/broken');
 export interface SuiteContext {
   target: SuiteTarget;
   cacheDir: string;
-  engineOptions: EngineOptions;
+  engineOptions: EngineOptions & { cacheDir: string };
   engine: Engine;
   /** The sync-store fixture, seeded once per suite. */
   snap: Snapshot;
@@ -27,12 +28,6 @@ export interface BranchingSuiteOptions {
   file?: string;
   /** Registers scenarios only this target has; they run inside the suite, on its engine and snapshot. */
   more?: (suite: () => SuiteContext) => void;
-}
-
-/** What a script holding branches (test/support/scripts/hold-branches.mjs) reports before it is killed. */
-interface HeldBranches {
-  session: string;
-  branches: BranchResources[];
 }
 
 /**
@@ -50,7 +45,7 @@ export function branchingSuite(target: SuiteTarget, options: BranchingSuiteOptio
 
   describe(target.label, () => {
     const cacheDir = target.cacheDir(options.file ?? 'suite');
-    const engineOptions: EngineOptions = { ...target.options, cacheDir };
+    const engineOptions = { ...target.options, cacheDir };
     const { checks } = target;
     let engine: Engine;
     let snap: Snapshot;
@@ -60,26 +55,6 @@ export function branchingSuite(target: SuiteTarget, options: BranchingSuiteOptio
       else it(name, fn);
     };
     const resourcesOf = (b: BranchResources): BranchResources => ({ pid: b.pid, dir: b.dir, containerId: b.containerId });
-    const hold = async (count: number) => {
-      const script = runScript('hold-branches.mjs', [JSON.stringify(engineOptions), String(count), SYNC_STORE], { untilLine: (l) => l.ready === true });
-      const held = (await script.done) as unknown as HeldBranches;
-      const servers = () => held.branches.flatMap((b) => checks.runningServers(b));
-      // Their data, and the snapshot the script made of its first branch.
-      const remains = () => [...held.branches.flatMap((b) => checks.storage(b)), ...checks.branchSnapshots(cacheDir, held.session)];
-      try {
-        expect(held.branches).toHaveLength(count);
-        expect(servers()).toHaveLength(count);
-        expect(checks.branchSnapshots(cacheDir, held.session)).toHaveLength(1);
-      } finally {
-        script.child.kill('SIGKILL');
-        await new Promise((r) => script.child.once('exit', r));
-      }
-      // The servers and data outlive their owner until someone reaps them.
-      expect(servers()).toHaveLength(count);
-      expect(checks.branchSnapshots(cacheDir, held.session)).toHaveLength(1);
-      return { held, servers, remains };
-    };
-
     beforeAll(async () => {
       if (target.unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${target.unavailable}`);
       await freshCacheDir(cacheDir);
@@ -232,7 +207,7 @@ export function branchingSuite(target: SuiteTarget, options: BranchingSuiteOptio
     });
 
     scenario('reap-by-gc', 'reaps the servers, data and branch snapshots of a process killed with SIGKILL (pgbranch gc)', async () => {
-      const { held, servers, remains } = await hold(2);
+      const { held, servers, remains } = await holdThenKill(checks, engineOptions, 2, SYNC_STORE);
       expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 2 servers/);
       expect(servers()).toEqual([]);
       expect(remains()).toEqual([]);
@@ -245,7 +220,7 @@ export function branchingSuite(target: SuiteTarget, options: BranchingSuiteOptio
     });
 
     scenario('reap-by-next-engine', 'reaps a SIGKILLed owner on the next createEngine', async () => {
-      const { servers, remains } = await hold(1);
+      const { servers, remains } = await holdThenKill(checks, engineOptions, 1, SYNC_STORE);
       const next = await createEngine(engineOptions);
       await next.close();
       expect(servers()).toEqual([]);
