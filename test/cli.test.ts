@@ -101,13 +101,13 @@ describe('pgbranch CLI', () => {
     expect(idle).toMatch(/stopped 0 servers, removed 0 directories/);
     expect(idle).not.toMatch(/MB/);
 
-    const holder = runScript('hold-branches.mjs', [cacheDir, 'auto', '1', RECIPE], { untilLine: (l) => l.ready === true });
-    const held = (await holder.done) as { dirs: string[] };
+    const holder = runScript('hold-branches.mjs', [JSON.stringify({ cacheDir }), '1', RECIPE], { untilLine: (l) => l.ready === true });
+    const held = (await holder.done) as { branches: Array<{ dir: string }> };
     holder.child.kill('SIGKILL');
     await new Promise((resolve) => holder.child.once('exit', resolve));
     const cacheBytes = Number(execFileSync('du', ['-sxB1', cacheDir], { encoding: 'utf8' }).split('\t')[0]);
     const report = JSON.parse(cli(['gc', '--json', '--cache-dir', cacheDir])) as { directories: string[]; removedBytes: number };
-    expect(report.directories).toContain(held.dirs[0]);
+    expect(report.directories).toContain(held.branches[0]!.dir);
     expect(report.removedBytes).toBeGreaterThan(0);
     expect(report.removedBytes).toBeLessThanOrEqual(cacheBytes);
     expect(postgresProcessesUnder(cacheDir)).toEqual([]);

@@ -1,3 +1,4 @@
 import { branchingSuite } from './support/branching-suite.js';
+import { suiteTarget } from './support/suite-target.js';
 
-branchingSuite('reflink', 'suite');
+branchingSuite(suiteTarget({ driver: 'local', cloner: 'reflink' }));

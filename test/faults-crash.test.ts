@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type Snapshot } from '@pgbranch/core';
 import { query } from './support/pg.js';
 import { freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
+import { waitUntil } from './support/wait.js';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/relay-store');
 const MAIN = path.join(repoRoot, 'packages/core/dist/cli/main.js');
@@ -21,14 +22,6 @@ function pgbranch(args: string[]): { status: number | null; stdout: string; stde
 function gone(pid: number): boolean {
   const r = spawnSync('sh', ['-c', `grep -q '^State:.*Z' /proc/${pid}/status 2>/dev/null || ! kill -0 ${pid} 2>/dev/null`]);
   return r.status === 0;
-}
-
-async function until(what: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A child process that takes the lock and reports it; it holds the lock until killed or for `holdMs`. */
@@ -64,7 +57,7 @@ describe('faults: killed processes', () => {
     await query(url, "begin; set local synchronous_commit = on; create table kept (x text); insert into kept values ('committed'); commit");
     const [info] = JSON.parse(pgbranch(['ls', '--json', '--cache-dir', cacheDir]).stdout) as Array<{ pid: number }>;
     process.kill(info!.pid, 'SIGKILL');
-    await until(() => gone(info!.pid));
+    await waitUntil(() => gone(info!.pid));
     // No waiting for the zombie to be reaped or its children to exit: resume deals with them.
     const resumed = pgbranch(['resume', 'k9', '--cache-dir', cacheDir]);
     expect(resumed.stderr).toBe('');
@@ -79,7 +72,7 @@ describe('faults: killed processes', () => {
     await query(url, "begin; set local synchronous_commit = on; create table kept (x text); insert into kept values ('committed'); commit");
     const [info] = JSON.parse(pgbranch(['ls', '--json', '--cache-dir', cacheDir]).stdout) as Array<{ pid: number; dir: string }>;
     process.kill(info!.pid, 'SIGKILL');
-    await until(() => gone(info!.pid) && postgresProcessesUnder(info!.dir).length === 0);
+    await waitUntil(() => gone(info!.pid) && postgresProcessesUnder(info!.dir).length === 0);
     // After a crash or reboot the recorded pid may belong to anyone: here a process that is not a postgres.
     const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
     const stale = [path.join(info!.dir, 'data', 'postmaster.pid'), ...readdirSync(path.join(info!.dir, 'run')).filter((n) => n.endsWith('.lock')).map((n) => path.join(info!.dir, 'run', n))];
@@ -102,7 +95,7 @@ describe('faults: killed processes', () => {
     const url = branch.url;
     let pid = branch.pid!;
     process.kill(pid, 'SIGKILL');
-    await until(() => gone(pid));
+    await waitUntil(() => gone(pid));
     expect(branch.state).toBe('suspended');
     await branch.resume();
     expect(branch.state).toBe('running');
@@ -111,7 +104,7 @@ describe('faults: killed processes', () => {
 
     pid = branch.pid!;
     process.kill(pid, 'SIGKILL');
-    await until(() => gone(pid));
+    await waitUntil(() => gone(pid));
     expect(branch.state).toBe('suspended');
     await branch.reset();
     expect(branch.state).toBe('running');

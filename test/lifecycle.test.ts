@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, Keeper, type Engine, type KeeperEvent, type NamedBranches, type Snapshot } from '@pgbranch/core';
 import { query } from './support/pg.js';
 import { cli, freshCacheDir, mountsUnder, postgresProcessesUnder, repoRoot, runScript } from './support/processes.js';
+import { waitUntil } from './support/wait.js';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/relay-store');
 const run = promisify(execFile);
@@ -207,7 +208,7 @@ describe('branch lifecycle', () => {
     const holds = () => events.filter((e) => e.branch === 'sleepy' && e.action === 'holding').length;
     const asleep = async () => {
       const before = holds();
-      await waitFor(async () => holds() > before, 10_000);
+      await waitUntil(() => holds() > before, 10_000, 50);
     };
     await keeper.start();
     try {
@@ -280,11 +281,3 @@ describe('branch lifecycle', () => {
     expect(mountsUnder(cacheDir)).toEqual([]);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,16 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClient, PoolServer } from '@pgbranch/core';
 import { query } from './support/pg.js';
 import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
+import { waitUntil } from './support/wait.js';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/photo-catalog');
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('pool server', () => {
   const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'pool-server');
@@ -52,7 +45,7 @@ describe('pool server', () => {
     const leasedBefore = server.stats().pools.photos!.leased;
     expect(leasedBefore).toBeGreaterThanOrEqual(1);
     await client.close(); // what a crashed worker's socket does
-    await until(() => server.stats().pools.photos!.leased === leasedBefore - 1);
+    await waitUntil(() => server.stats().pools.photos!.leased === leasedBefore - 1);
     await expect(query(lease.url, 'select 1')).rejects.toThrow();
   });
 

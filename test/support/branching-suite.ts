@@ -1,51 +1,76 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, SeedError, UsageError, type Engine, type Snapshot } from '@pgbranch/core';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { createEngine, SeedError, UsageError, type Engine, type EngineOptions, type Snapshot } from '@pgbranch/core';
+import type { BranchResources } from './driver-checks.js';
 import { query } from './pg.js';
-import { cli, freshCacheDir, mountsUnder, postgresProcessesUnder, repoRoot, runScript, uidOf } from './processes.js';
-import { clonerTarget, requireAll } from './targets.js';
-import type { ClonerName } from '@pgbranch/core';
+import { holdThenKill } from './held-branches.js';
+import { cli, freshCacheDir, repoRoot, runScript } from './processes.js';
+import type { Scenario, SuiteTarget } from './suite-target.js';
+import { requireAll } from './targets.js';
 
 const SYNC_STORE = path.join(repoRoot, 'fixtures/recipes/sync-store');
 const BROKEN = path.join(repoRoot, 'fixtures/recipes/broken');
 
+/** The engine and seeded snapshot of a running suite, for scenarios a test file adds for its own driver. */
+export interface SuiteContext {
+  target: SuiteTarget;
+  cacheDir: string;
+  engineOptions: EngineOptions & { cacheDir: string };
+  engine: Engine;
+  /** The sync-store fixture, seeded once per suite. */
+  snap: Snapshot;
+}
+
+export interface BranchingSuiteOptions {
+  /** Names this file's cache directory (unique per test file of a target). @default 'suite' */
+  file?: string;
+  /** Registers scenarios only this target has; they run inside the suite, on its engine and snapshot. */
+  more?: (suite: () => SuiteContext) => void;
+}
+
 /**
- * The behaviour every cloner must have, run once per cloner against real Postgres:
- * isolation, reset, branch of branch, destroy, cross-process reuse and seeding, broken SQL,
- * privilege drop, and reaping after SIGKILL.
+ * The behaviour every driver configuration must have, run against real Postgres: isolation, reset, branch of branch,
+ * destroy, suspend and resume, privilege drop, cross-process reuse and seeding, broken SQL, and reaping after SIGKILL.
+ * What "nothing leaked" means comes from the target's driver checks.
  */
-export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
-  const target = clonerTarget(clonerName);
+export function branchingSuite(target: SuiteTarget, options: BranchingSuiteOptions = {}): void {
   if (target.unavailable && !requireAll()) {
-    describe.skip(`${clonerName} cloner (skipped: ${target.unavailable})`, () => {
-      it('needs its filesystem', () => undefined);
+    describe.skip(`${target.label} (skipped: ${target.unavailable})`, () => {
+      it('needs its requirements', () => undefined);
     });
     return;
   }
 
-  describe(`${clonerName} cloner`, () => {
-    const cacheDir = target.cacheDir(fileKey);
+  describe(target.label, () => {
+    const cacheDir = target.cacheDir(options.file ?? 'suite');
+    const engineOptions = { ...target.options, cacheDir };
+    const { checks } = target;
     let engine: Engine;
     let snap: Snapshot;
-
+    const scenario = (id: Scenario, name: string, fn: (ctx: TestContext) => Promise<void>) => {
+      const reason = target.notApplicable?.[id];
+      if (reason) it.skip(`${name} (not applicable: ${reason})`, () => undefined);
+      else it(name, fn);
+    };
+    const resourcesOf = (b: BranchResources): BranchResources => ({ pid: b.pid, dir: b.dir, containerId: b.containerId });
     beforeAll(async () => {
       if (target.unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${target.unavailable}`);
       await freshCacheDir(cacheDir);
-      engine = await createEngine({ cacheDir, cloner: clonerName });
+      engine = await createEngine(engineOptions);
       snap = await engine.snapshot({ name: 'sync-store', sql: [SYNC_STORE] });
     });
 
     afterAll(async () => {
       await engine?.close();
-      expect(postgresProcessesUnder(cacheDir)).toEqual([]);
-      expect(mountsUnder(cacheDir)).toEqual([]);
-      await rm(cacheDir, { recursive: true, force: true });
+      expect(checks.leftovers(cacheDir)).toEqual([]);
+      expect(checks.branchSnapshots(cacheDir)).toEqual([]);
+      await freshCacheDir(cacheDir);
     });
 
-    it('uses the requested cloner and seeds the fixture', async () => {
-      expect(engine.info().cloner).toBe(clonerName);
+    scenario('seeds', 'uses the requested driver configuration and seeds the fixture', async () => {
+      expect(engine.info()).toMatchObject(target.info);
       expect(snap.reused).toBe(false);
       expect(snap.sizeBytes).toBeGreaterThan(10_000_000);
       await using branch = await snap.branch();
@@ -53,7 +78,7 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(Number(row!.n)).toBeGreaterThan(0);
     });
 
-    it('isolates branches from each other and from the snapshot', async () => {
+    scenario('isolation', 'isolates branches from each other and from the snapshot', async () => {
       await using a = await snap.branch({ name: 'a' });
       await using b = await snap.branch({ name: 'b' });
       expect(a.url).not.toBe(b.url);
@@ -65,7 +90,7 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(await query(c.url, "select to_regclass('only_in_a') as t")).toEqual([{ t: null }]);
     });
 
-    it('resets a branch to its snapshot on the same url', async () => {
+    scenario('reset', 'resets a branch to its snapshot on the same url', async () => {
       await using branch = await snap.branch();
       const url = branch.url;
       const before = await query<{ n: number }>(url, 'select count(*)::int as n from documents');
@@ -78,12 +103,13 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(await query(url, "select to_regclass('scratch') as t")).toEqual([{ t: null }]);
     });
 
-    it('snapshots a branch and branches from that (branch of a branch)', async () => {
+    scenario('branch-of-branch', 'snapshots a branch and branches from that (branch of a branch)', async () => {
       await using parent = await snap.branch({ name: 'parent' });
       await query(parent.url, 'create table signups (email text)');
       await query(parent.url, "insert into signups values ('a@example.com')");
       const child = await parent.snapshot({ name: 'after-signup' });
       expect(child.reused).toBe(false);
+      expect(checks.branchSnapshots(cacheDir, engine.info().session)).toHaveLength(1);
       // The parent keeps running on its url and keeps its data.
       expect(await query(parent.url, 'select email from signups')).toEqual([{ email: 'a@example.com' }]);
       await using grandchild = await child.branch();
@@ -92,47 +118,70 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(await query(parent.url, 'select count(*)::int as n from signups')).toEqual([{ n: 1 }]);
     });
 
-    it('destroys a branch completely, twice safely, and rejects use afterwards', async () => {
+    scenario('destroy', 'destroys a branch completely, twice safely, and rejects use afterwards', async () => {
       const branch = await snap.branch();
-      const { dir, pid } = branch;
-      expect(existsSync(dir)).toBe(true);
+      const resources = resourcesOf(branch);
+      const url = branch.url;
+      expect(checks.runningServers(resources)).not.toEqual([]);
+      expect(checks.storage(resources)).not.toEqual([]);
       await branch.destroy();
       await branch.destroy();
-      expect(existsSync(dir)).toBe(false);
-      expect(postgresProcessesUnder(dir)).toEqual([]);
-      expect(() => process.kill(pid, 0)).toThrow();
+      expect(checks.runningServers(resources)).toEqual([]);
+      expect(checks.storage(resources)).toEqual([]);
+      await expect(query(url, 'select 1')).rejects.toThrow();
       expect(() => branch.url).toThrow(UsageError);
       await expect(branch.reset()).rejects.toThrow(UsageError);
     });
 
-    it('runs servers as an unprivileged user when root', async (ctx) => {
+    scenario('suspend', 'suspends a branch (server stopped, data kept) and resumes it on the same url', async () => {
+      await using branch = await snap.branch();
+      await query(branch.url, 'delete from documents where id in (select id from documents order by id limit 10)');
+      const kept = await query<{ n: number }>(branch.url, 'select count(*)::int as n from documents');
+      const url = branch.url;
+      const storage = checks.storage(resourcesOf(branch));
+      await branch.suspend();
+      expect(branch.state).toBe('suspended');
+      expect(checks.runningServers(resourcesOf(branch))).toEqual([]);
+      expect(checks.storage(resourcesOf(branch))).not.toEqual([]);
+      await expect(query(url, 'select 1')).rejects.toThrow();
+      await branch.resume();
+      expect(branch.state).toBe('running');
+      expect(branch.url).toBe(url);
+      // The same directory, mounts or container as before.
+      expect(checks.storage(resourcesOf(branch))).toEqual(storage);
+      expect(await query(url, 'select count(*)::int as n from documents')).toEqual(kept);
+    });
+
+    scenario('privilege-drop', 'runs servers as an unprivileged user when root', async (ctx) => {
       if (process.getuid?.() !== 0) ctx.skip();
       await using branch = await snap.branch();
-      expect(uidOf(branch.pid)).not.toBe(0);
+      const uid = checks.serverUid(resourcesOf(branch));
+      expect(uid).toBeTypeOf('number');
+      expect(uid).not.toBe(0);
       expect(engine.info().serverUser).not.toBe('root');
     });
 
-    it('reuses a cached snapshot from another process without seeding', async () => {
-      const { done } = runScript('seed.mjs', [cacheDir, clonerName, SYNC_STORE]);
-      const result = await done;
-      expect(result).toMatchObject({ hash: snap.hash, reused: true });
+    scenario('cross-process-reuse', 'reuses a cached snapshot from another process without seeding', async () => {
+      const { done } = runScript('seed.mjs', [JSON.stringify(engineOptions), SYNC_STORE]);
+      expect(await done).toMatchObject({ hash: snap.hash, reused: true });
     });
 
-    it('seeds a new recipe once when two processes ask at the same time', async () => {
+    scenario('concurrent-seed', 'seeds a new recipe once when two processes ask at the same time', async () => {
       const dir = await mkdtemp(path.join(cacheDir, 'recipe-'));
       const file = path.join(dir, '001_slow.sql');
       // Unique content (a new hash) and a slow statement, so the two processes overlap.
       await writeFile(file, `create table seeded_at (token text);\ninsert into seeded_at values ('${path.basename(dir)}');\nselect pg_sleep(0.5);\n`);
-      const first = runScript('seed.mjs', [cacheDir, clonerName, file]);
-      const second = runScript('seed.mjs', [cacheDir, clonerName, file]);
+      const first = runScript('seed.mjs', [JSON.stringify(engineOptions), file]);
+      const second = runScript('seed.mjs', [JSON.stringify(engineOptions), file]);
       const results = await Promise.all([first.done, second.done]);
       expect(results[0]!.hash).toBe(results[1]!.hash);
       expect(results.map((r) => r.reused).sort()).toEqual([false, true]);
-      const builds = (await readdir(path.join(cacheDir, 'snapshots'))).filter((n) => n.startsWith('.build-'));
-      expect(builds).toEqual([]);
+      expect(await unfinishedBuilds(cacheDir)).toEqual([]);
+      expect(checks.leftovers(cacheDir)).toEqual([]);
+      await rm(dir, { recursive: true });
     });
 
-    it('reports broken SQL with file and line, caches nothing, and works once fixed', async () => {
+    scenario('broken-sql', 'reports broken SQL with file and line, caches nothing, and works once fixed', async () => {
       const err = await engine.snapshot({ name: 'broken', sql: [BROKEN] }).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(SeedError);
       const seed = err as SeedError;
@@ -142,13 +191,14 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(seed.message).toContain('002_orders.sql:7:39');
       expect(seed.message).toContain('syntax error at or near "DEFAUL"');
       expect(seed.message).toContain('Nothing was cached');
+      // The server that ran the recipe is gone too.
+      expect(checks.leftovers(cacheDir)).toEqual([]);
 
       const dir = await mkdtemp(path.join(cacheDir, 'fixme-'));
       await cp(BROKEN, dir, { recursive: true });
       const bad = engine.snapshot({ name: 'fixme', sql: [dir] });
       await expect(bad).rejects.toThrow(SeedError);
-      const entries = await readdir(path.join(cacheDir, 'snapshots'));
-      expect(entries.filter((n) => n.startsWith('.build-'))).toEqual([]);
+      expect(await unfinishedBuilds(cacheDir)).toEqual([]);
       await writeFile(path.join(dir, '002_orders.sql'), 'create table orders (id int primary key, total numeric);\n');
       const fixed = await engine.snapshot({ name: 'fixme', sql: [dir] });
       expect(fixed.reused).toBe(false);
@@ -156,22 +206,11 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(await query(branch.url, "select to_regclass('orders')::text as t")).toEqual([{ t: 'orders' }]);
     });
 
-    it('reaps the servers, mounts and directories of a process killed with SIGKILL', async () => {
-      const { child, done } = runScript('hold-branches.mjs', [cacheDir, clonerName, '2', SYNC_STORE], { untilLine: (l) => l.ready === true });
-      const held = (await done) as { pids: number[]; dirs: string[]; session: string };
-      for (const pid of held.pids) expect(() => process.kill(pid, 0)).not.toThrow();
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      // The servers outlive their owner until someone reaps them.
-      expect(held.pids.filter((pid) => isRunning(pid)).length).toBeGreaterThan(0);
-
-      const output = cli(['gc', '--cache-dir', cacheDir]);
-      expect(output).toMatch(/stopped 2 servers/);
-      for (const pid of held.pids) expect(isRunning(pid)).toBe(false);
-      for (const dir of held.dirs) {
-        expect(existsSync(dir)).toBe(false);
-        expect(mountsUnder(dir)).toEqual([]);
-      }
+    scenario('reap-by-gc', 'reaps the servers, data and branch snapshots of a process killed with SIGKILL (pgbranch gc)', async () => {
+      const { held, servers, remains } = await holdThenKill(checks, engineOptions, 2, SYNC_STORE);
+      expect(cli(['gc', '--cache-dir', cacheDir])).toMatch(/stopped 2 servers/);
+      expect(servers()).toEqual([]);
+      expect(remains()).toEqual([]);
       expect(existsSync(path.join(cacheDir, 'sessions', `${held.session}.json`))).toBe(false);
       // Our own engine's branches are untouched by reaping.
       await using mine = await snap.branch();
@@ -180,24 +219,20 @@ export function branchingSuite(clonerName: ClonerName, fileKey: string): void {
       expect(await query(mine.url, 'select 1 as ok')).toEqual([{ ok: 1 }]);
     });
 
-    it('reaps a SIGKILLed owner on the next createEngine', async () => {
-      const { child, done } = runScript('hold-branches.mjs', [cacheDir, clonerName, '1', SYNC_STORE], { untilLine: (l) => l.ready === true });
-      const held = (await done) as { pids: number[]; dirs: string[] };
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const next = await createEngine({ cacheDir, cloner: clonerName });
+    scenario('reap-by-next-engine', 'reaps a SIGKILLed owner on the next createEngine', async () => {
+      const { servers, remains } = await holdThenKill(checks, engineOptions, 1, SYNC_STORE);
+      const next = await createEngine(engineOptions);
       await next.close();
-      for (const pid of held.pids) expect(isRunning(pid)).toBe(false);
-      for (const dir of held.dirs) expect(existsSync(dir)).toBe(false);
+      expect(servers()).toEqual([]);
+      expect(remains()).toEqual([]);
     });
+
+    options.more?.(() => ({ target, cacheDir, engineOptions, engine, snap }));
   });
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return postgresProcessesUnder('/').includes(pid);
-  } catch {
-    return false;
-  }
+/** Half-built snapshot directories (`.build-*`) a failed or raced seed would leave. */
+async function unfinishedBuilds(cacheDir: string): Promise<string[]> {
+  const dir = path.join(cacheDir, 'snapshots');
+  return existsSync(dir) ? (await readdir(dir)).filter((n) => n.startsWith('.build-')) : [];
 }

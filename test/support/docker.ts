@@ -1,6 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 
 export const TEST_IMAGE = process.env.PGBRANCH_TEST_DOCKER_IMAGE ?? 'pgbranch-test/postgres:18';
 
@@ -33,21 +31,21 @@ export function ephemeralImagesOf(cacheDir: string, session?: string): string[] 
     .filter(Boolean);
 }
 
-/** Snapshot-of-branch directories (bind storage) of this cache directory, of one owner session if given. */
-export function ephemeralSnapshotDirs(cacheDir: string, session?: string): string[] {
-  const dir = path.join(cacheDir, 'snapshots');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => {
-    try {
-      const meta = JSON.parse(readFileSync(path.join(dir, name, 'meta.json'), 'utf8')) as { ephemeralOwner?: string };
-      return meta.ephemeralOwner !== undefined && (!session || meta.ephemeralOwner === session);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** A container's state as Docker reports it ("running", "exited", …). */
 export function containerState(id: string): string {
   return execFileSync('docker', ['inspect', '-f', '{{.State.Status}}', id], { encoding: 'utf8' }).trim();
+}
+
+/** A container's state, or undefined when no such container exists. */
+export function containerStateIfAny(id: string): string | undefined {
+  try {
+    return containerState(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host pid of a running container's first process (its postgres: containers run it directly). */
+export function containerPid(id: string): number {
+  return Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', id], { encoding: 'utf8' }).trim());
 }

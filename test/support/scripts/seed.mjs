@@ -1,10 +1,10 @@
 // Seeds (or reuses) a recipe in its own process and prints what happened as one JSON line.
-// usage: seed.mjs CACHE_DIR CLONER SQL_PATH...
+// usage: seed.mjs ENGINE_OPTIONS_JSON SQL_PATH...
 import { createEngine } from '@pgbranch/core';
 
-const [cacheDir, cloner, ...sql] = process.argv.slice(2);
+const [options, ...sql] = process.argv.slice(2);
 const started = performance.now();
-const engine = await createEngine({ cacheDir, cloner });
+const engine = await createEngine(JSON.parse(options));
 try {
   const snap = await engine.snapshot({ name: 'from-child', sql });
   process.stdout.write(JSON.stringify({ hash: snap.hash, reused: snap.reused, ms: performance.now() - started }) + '\n');

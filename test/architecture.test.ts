@@ -1,0 +1,67 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { folderGraph, importCycles, importGraph, oversizedWithoutReason } from './support/import-graph.js';
+import { repoRoot } from './support/processes.js';
+
+// DESIGN.md: imports point down the layers only, and files stay small unless their first comment says why.
+const CORE = path.join(repoRoot, 'packages/core/src');
+const MAX_LINES = 300;
+
+describe('packages/core/src architecture', () => {
+  const graph = importGraph(CORE);
+
+  it('has no import cycle between files', () => {
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it('has no import cycle between its top folders', () => {
+    expect(importCycles(folderGraph(graph))).toEqual([]);
+  });
+
+  it(`gives a reason ("Over ${MAX_LINES} lines: …" in the first comment) for every file over ${MAX_LINES} lines`, () => {
+    expect(oversizedWithoutReason(CORE, MAX_LINES)).toEqual([]);
+  });
+});
+
+describe('the architecture check itself', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pgbranch-import-graph-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  };
+  write('a/one.ts', "// import { x } from '../b/ignored.js' is a comment, not an import\nimport type { T } from '../b/two.js';\nexport const one: T = 1;\n");
+  write('b/two.ts', "import {\n  three,\n} from './three.js';\nexport type T = number;\nexport { three };\n");
+  write('b/three.ts', "export * from '../a/one.js';\nexport const three = `import '../c/four.js'`;\n");
+  write('c/index.ts', "import '../b/two.js';\nimport { createRequire } from 'node:module';\n");
+  write('c/user.ts', "import { x } from './index.js';\n");
+  write('c/one.test.ts', "import '../a/one.js';\n");
+  write('long.ts', '/**\n * A long file.\n * Over 5 lines: one table that reads best whole.\n */\n\n\n');
+  write('long-unexplained.ts', '// A long file.\n\n// Over 5 lines: too late, not the first comment.\n\n\n\n');
+  write('long-no-reason.ts', '// Over 5 lines:\n\n\n\n\n\n');
+
+  it('follows import type, multi-line imports, export-from and folder index files, and ignores comments, strings and tests', () => {
+    expect(Object.fromEntries(importGraph(root))).toEqual({
+      'a/one.ts': ['b/two.ts'],
+      'b/three.ts': ['a/one.ts'],
+      'b/two.ts': ['b/three.ts'],
+      'c/index.ts': ['b/two.ts'],
+      'c/user.ts': ['c/index.ts'],
+      'long-no-reason.ts': [],
+      'long-unexplained.ts': [],
+      'long.ts': [],
+    });
+  });
+
+  it('prints each file cycle once as a path, and folder cycles without the edges inside a folder', () => {
+    const graph = importGraph(root);
+    expect(importCycles(graph)).toEqual(['a/one.ts → b/two.ts → b/three.ts → a/one.ts']);
+    expect(importCycles(folderGraph(graph))).toEqual(['a → b → a']);
+  });
+
+  it('names long files whose first comment gives no reason', () => {
+    expect(oversizedWithoutReason(root, 5)).toEqual(['long-no-reason.ts (6 lines)', 'long-unexplained.ts (6 lines)']);
+  });
+});
