@@ -1,5 +1,18 @@
 import type { ClientConfig } from 'pg';
-import type { BranchAddress } from './driver.js';
+
+/** Where a branch's server takes connections, as the driver that runs it knows. */
+export interface BranchAddress {
+  /** TCP host clients connect to: 127.0.0.1, or the address at which a remote Docker host publishes ports. */
+  host: string;
+  port: number;
+  /** The branch's database: `postgres` for a server per branch, its own database for the template driver. */
+  database: string;
+  user: string;
+  /** The password of `user` (never logged). */
+  password: string;
+  /** Unix socket directory, where the driver offers one (local servers). */
+  socketDir?: string;
+}
 
 /** `postgresql://USER:PASSWORD@HOST:PORT/DATABASE` (contains the password: print it only where the user asked for it). */
 export function addressUrl(address: BranchAddress): string {

@@ -7,22 +7,9 @@ import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import type { NamedRuntime } from './named-runtime.js';
 import type { ReapReport } from './reaper.js';
 import type { DriverRequest } from './driver-request.js';
+import type { BranchAddress } from './address.js';
 
-export type { BuildJob };
-
-/** Where a branch's server takes connections, as the driver that runs it knows. */
-export interface BranchAddress {
-  /** TCP host clients connect to: 127.0.0.1, or the address at which a remote Docker host publishes ports. */
-  host: string;
-  port: number;
-  /** The branch's database: `postgres` for a server per branch, its own database for the template driver. */
-  database: string;
-  user: string;
-  /** The password of `user` (never logged). */
-  password: string;
-  /** Unix socket directory, where the driver offers one (local servers). */
-  socketDir?: string;
-}
+export type { BuildJob, BranchAddress };
 
 /** What a person debugging a branch wants to find: where its files, process, container or database are. */
 export interface BranchDetails {

@@ -1,7 +1,7 @@
 import type { NamedBranchMeta } from '../cache/named-record.js';
 import type { BuildJob } from '../snapshot/build-job.js';
 import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
-import type { BranchAddress } from './driver.js';
+import type { BranchAddress } from './address.js';
 
 /** An engine branch whose server is stopped, to be turned into a named branch. */
 export interface AdoptSource {

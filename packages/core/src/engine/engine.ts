@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
-import type { ClonerName } from '../cloners/cloner.js';
-import type { ProbeResult } from '../cloners/select-cloner.js';
 import { INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../snapshot/postgres-settings.js';
 import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } from '../errors.js';
 import { ownDir } from '../system/private-dir.js';
@@ -19,6 +17,9 @@ import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import { NamedBranches } from '../named/named-branches.js';
 import { registerForExit } from './exit-cleanup.js';
+import { engineInfo, type EngineInfo } from './engine-info.js';
+
+export type { EngineInfo };
 import { CacheLayout } from '../cache/layout.js';
 import { reapDeadOwners, type ReapReport } from '../drivers/reaper.js';
 import { loadSecret, readSecret } from '../cache/secret.js';
@@ -26,29 +27,6 @@ import { unrecordedSession, writeSession, type EngineUse } from '../cache/engine
 import { closeSession, type SessionRecord } from '../cache/session.js';
 
 const log = logger('engine');
-
-/** What the engine chose, for people and tools (`pgbranch doctor`). */
-export interface EngineInfo {
-  /** The driver's name (see `DRIVERS`). */
-  driver: string;
-  /**
-   * How branches share their snapshot's data: the cloner (local driver, docker bind storage), 'docker-layers'
-   * (docker image storage: the storage driver copies on write) or 'template-database' (template driver).
-   */
-  cloner: ClonerName | 'docker-layers' | 'template-database';
-  clonerReason: string;
-  clonerProbes: ProbeResult[];
-  postgresVersion: string;
-  /** Local binaries' directory (local driver). */
-  binDir: string | undefined;
-  binariesFrom: string;
-  /** Image (docker driver). */
-  image: string | undefined;
-  cacheDir: string;
-  /** User the servers run as (differs from the current user when running as root). */
-  serverUser: string;
-  session: string;
-}
 
 /** A recipe, optionally on top of another snapshot instead of a fresh cluster. */
 export interface SnapshotRequest extends SnapshotRecipe {
@@ -136,21 +114,9 @@ export class Engine implements AsyncDisposable {
     return engine;
   }
 
+  /** What the engine chose, for people and tools (`pgbranch doctor`). */
   info(): EngineInfo {
-    const { info } = this.driver;
-    return {
-      driver: this.driver.name,
-      cloner: info.storage as EngineInfo['cloner'],
-      clonerReason: info.storageReason,
-      clonerProbes: info.probes,
-      postgresVersion: info.postgresVersion,
-      binDir: info.binDir,
-      binariesFrom: info.binariesFrom,
-      image: info.image,
-      cacheDir: this.layout.root,
-      serverUser: info.serverUser,
-      session: this.session.id,
-    };
+    return engineInfo(this.driver, this.layout.root, this.session.id);
   }
 
   /**
