@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DRIVERS } from '../drivers/registry.js';
 
 /** The package version (`pgbranch --version`), read from the package.json shipped beside dist/. */
 export function packageVersion(): string {
@@ -6,10 +7,16 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
+/** The --driver option, listing every registered driver. */
+const DRIVER_OPTION = [
+  '  --driver D        auto (the default: local when Postgres binaries exist, else docker), or one of:',
+  ...DRIVERS.map((d) => `                      ${d.name.padEnd(9)} ${d.summary}`),
+].join('\n');
+
 const COMMON = `
 Options every command takes:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
-  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
+${DRIVER_OPTION}
   --json            machine-readable output; errors too: {"error": {"code", "message"}} on stdout
   -h, --help        this help
 `;
@@ -121,7 +128,7 @@ Usage:
 
 Options:
   --cache-dir DIR   cache directory (default: PGBRANCH_CACHE_DIR, else node_modules/.cache/pgbranch)
-  --driver D        local (Postgres processes; the default when binaries exist) or docker (containers)
+${DRIVER_OPTION}
   --json            machine-readable output; errors too: {"error": {"code", "message"}} on stdout
   -h, --help        this help
   -v, --version     the version of pgbranch

@@ -16,7 +16,7 @@ import { probeImage, type ImageInfo } from './image-probe.js';
 /** Postgres in containers: snapshot images and copy-on-write container layers, or bind-mounted host clones. */
 export const dockerRegistration: DriverRegistration = {
   name: 'docker',
-  summary: 'containers of any image with Postgres (snapshot images, or host clones bind-mounted)',
+  summary: 'a container per branch (snapshot images, or bind-mounted host clones)',
   auto: true,
   create: createDockerDriver,
 };
