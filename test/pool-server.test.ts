@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PoolClient, PoolServer } from '@pgbranch/core';
+import { PoolClient } from '@pgbranch/core/client';
+import { PoolServer } from '@pgbranch/core/server';
 import { query } from './support/pg.js';
 import { cli, freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
 
