@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createEngine, summarize } from '@pgbranch/core';
+import { createEngine } from '@pgbranch/core';
+import { summarize } from '@pgbranch/core/runner';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '8' }, image: { type: 'string', default: 'pgbranch-test/postgres:18' } } });

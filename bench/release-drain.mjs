@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { PoolClient, PoolServer, summarize } from '@pgbranch/core';
+import { PoolClient } from '@pgbranch/core/client';
+import { summarize } from '@pgbranch/core/runner';
+import { PoolServer } from '@pgbranch/core/server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { files: { type: 'string', default: '30' } } });

@@ -110,14 +110,27 @@ describe('published package tarballs', () => {
     expect(eager, 'modules that import dockerode statically').toEqual([]);
   });
 
-  it('core\'s public types ("." and "./client") need nothing but Node\'s own types', () => {
+  it('core\'s types (".", "./client", "./server", "./runner") need nothing but Node\'s own types', () => {
     const { manifest } = packed.core;
     const entries = exportTargets(packed.core)
-      .filter((e) => e.subpath === '.' || e.subpath === './client')
+      .filter((e) => e.subpath !== './package.json')
       .map((e) => e.target.types!);
-    expect(entries).toHaveLength(2);
+    expect(entries).toHaveLength(4);
     const imports = [...declarationImports(packed.core, [...entries, ...(manifest.types ? [manifest.types] : [])])].filter(([specifier]) => !isBuiltin(specifier));
     expect(imports, 'packages imported by the public declarations').toEqual([]);
+  });
+
+  it('core\'s root exports what users call; the pool server, its client and the runner packages\' interface sit behind subpaths', () => {
+    const script = `Promise.all(['@pgbranch/core', '@pgbranch/core/client', '@pgbranch/core/server', '@pgbranch/core/runner'].map((e) => import(e)))
+      .then((ms) => console.log(JSON.stringify(ms.map((m) => Object.keys(m)))));`;
+    const [root, client, server, runner] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packed.core.sourceDir, encoding: 'utf8' })) as string[][];
+    expect(root).toEqual(expect.arrayContaining(['createEngine', 'Engine', 'Snapshot', 'Branch', 'Pool', 'Lease', 'NamedBranches', 'Keeper', 'PgbranchError', 'probeCloners', 'defaultCacheDir']));
+    const internals = ['PoolServer', 'PoolClient', 'runSummary', 'summarize', 'defaultSettings', 'resolvePoolOptions', 'parseDuration', 'envFor', 'LeaseEnv', 'DEFAULT_TEARDOWN_TIMEOUT_MS', 'terminationGuard'];
+    expect(root.filter((name) => internals.includes(name))).toEqual([]);
+    expect(client).toContain('PoolClient');
+    expect(server).toContain('PoolServer');
+    expect(runner).toEqual(expect.arrayContaining(['FileBranch', 'startRun', 'runSummary', 'summarize', 'defaultSettings', 'DEFAULT_TEARDOWN_TIMEOUT_MS']));
+    expect(runner, 'the runner entry loads in every test worker: no engine').not.toContain('PoolServer');
   });
 
   it('vitest\'s public types import only its own dependencies and peers', () => {

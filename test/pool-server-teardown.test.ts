@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PoolClient, PoolServer } from '@pgbranch/core';
+import { PoolClient } from '@pgbranch/core/client';
+import { PoolServer } from '@pgbranch/core/server';
 import { freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/photo-catalog');

@@ -2,7 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, PoolServer, runSummary, type Engine } from '@pgbranch/core';
+import { createEngine, type Engine } from '@pgbranch/core';
+import { runSummary } from '@pgbranch/core/runner';
+import { PoolServer } from '@pgbranch/core/server';
 import { query } from './support/pg.js';
 import { freshCacheDir, postgresProcessesUnder, repoRoot } from './support/processes.js';
 

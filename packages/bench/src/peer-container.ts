@@ -1,5 +1,5 @@
 import type { StartedTestContainer } from 'testcontainers';
-import { defaultSettings } from '@pgbranch/core';
+import { defaultSettings } from '@pgbranch/core/runner';
 import { freePort } from './scenarios/peers/support.js';
 
 /**

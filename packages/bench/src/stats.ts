@@ -1,4 +1,4 @@
-import { summarize } from '@pgbranch/core';
+import { summarize } from '@pgbranch/core/runner';
 import type { MethodResult } from './types.js';
 
 /** A measured method with its summary computed from the raw samples. */

@@ -1,6 +1,7 @@
 import { TestEnvironment } from 'jest-environment-node';
-import { LeaseEnv, PgbranchError, PoolClient, terminationGuard, terminationNotice, type LeaseInfo, type TerminationCause } from '@pgbranch/core/client';
-import { ADDRESS_ENV, DEFAULT_TEARDOWN_TIMEOUT_MS, optionsOf, TOKEN_ENV, type JestBranch } from './options.js';
+import { PgbranchError } from '@pgbranch/core/client';
+import { FileBranch, runnerSettings, type RunnerSettings } from '@pgbranch/core/runner';
+import { ADDRESS_ENV, optionsOf, TOKEN_ENV, type JestBranch } from './options.js';
 
 export type { PgbranchJestOptions, JestBranch } from './options.js';
 
@@ -30,28 +31,17 @@ type TestEvent = { name: string; test?: { name: string } };
  * sets DATABASE_URL and PG* in the file's process.env before the file runs.
  */
 export default class PgbranchEnvironment extends TestEnvironment {
-  private client: PoolClient | undefined;
-  private lease: LeaseInfo | undefined;
-  private failed = false;
-  private testsStarted = 0;
+  private branch: FileBranch | undefined;
   private readonly testPath: string;
-  private readonly file: string;
-  private readonly isolation: 'file' | 'test';
-  private readonly keepOnFailure: boolean;
-  private readonly teardownTimeout: number;
-  private readonly env: LeaseEnv;
+  private readonly rootDir: string;
+  private readonly settings: RunnerSettings;
 
   constructor(...args: ConstructorParameters<typeof TestEnvironment>) {
     super(...args);
     const [config, context] = args;
     this.testPath = context.testPath;
-    const rootDir = config.projectConfig.rootDir;
-    this.file = this.testPath.startsWith(rootDir + '/') ? this.testPath.slice(rootDir.length + 1) : this.testPath;
-    const options = optionsOf(config.projectConfig);
-    this.isolation = options.isolation ?? 'file';
-    this.keepOnFailure = options.keepOnFailure ?? false;
-    this.teardownTimeout = options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS;
-    this.env = new LeaseEnv(this.global.process.env, options.env);
+    this.rootDir = config.projectConfig.rootDir;
+    this.settings = runnerSettings(optionsOf(config.projectConfig));
     delete this.global.process.env[TOKEN_ENV]; // the file's copy of the environment, if made before the token was taken
   }
 
@@ -65,86 +55,37 @@ export default class PgbranchEnvironment extends TestEnvironment {
           'globalTeardown: "@pgbranch/jest/global-teardown" to the jest config.',
       );
     }
-    this.client = await PoolClient.connect(address, takeToken() ?? '');
-    this.use(await this.client.acquire('default', this.testPath));
-    const env = this;
+    const branch = await FileBranch.open({
+      address,
+      token: takeToken() ?? '',
+      testPath: this.testPath,
+      root: this.rootDir,
+      settings: this.settings,
+      env: this.global.process.env,
+    });
+    this.branch = branch;
     const api: JestBranch = {
       get url() {
-        return env.current().url;
+        return branch.lease.url;
       },
       get name() {
-        return env.current().branch;
+        return branch.lease.branch;
       },
-      reset: () => env.guarded('reset', () => env.client!.reset(env.current().leaseId)),
+      reset: () => branch.reset(),
     };
     this.global.pgbranch = api;
   }
 
   async handleTestEvent(event: TestEvent): Promise<void> {
-    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') this.failed = true;
-    if (event.name === 'test_start' && this.isolation === 'test' && this.testsStarted++ > 0) {
-      await this.giveBack(`${this.testPath} > ${event.test?.name ?? 'a test'}`);
-      this.failed = false;
-      this.use(await this.client!.acquire('default', this.testPath));
-    }
+    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') this.branch?.testFailed();
+    if (event.name === 'test_start') await this.branch?.testStarting(event.test?.name ?? 'a test');
   }
 
   override async teardown(): Promise<void> {
     try {
-      await this.giveBack(this.testPath);
-      await this.client?.close();
+      await this.branch?.close();
     } finally {
       await super.teardown();
     }
-  }
-
-  private use(lease: LeaseInfo): void {
-    this.lease = lease;
-    this.env.use(lease);
-  }
-
-  private current(): LeaseInfo {
-    if (!this.lease) throw new Error('@pgbranch/jest: no branch is leased for this test file.');
-    return this.lease;
-  }
-
-  /**
-   * Runs something that stops the branch's server (reset, release) with the termination guard up: the
-   * errors of connections it ends become one line naming the file instead of an uncaught exception.
-   */
-  private async guarded<T>(cause: TerminationCause, fn: (tell: (err?: unknown) => void) => Promise<T>, target = this.lease): Promise<T> {
-    let told = false;
-    const tell = (err?: unknown) => {
-      if (told) return;
-      told = true;
-      process.stderr.write(terminationNotice(this.file, cause, err, cause === 'teardown' ? this.teardownTimeout : undefined) + '\n');
-    };
-    const done = terminationGuard().hold(tell, { target });
-    try {
-      return await fn(tell);
-    } finally {
-      done();
-    }
-  }
-
-  private async giveBack(reason: string): Promise<void> {
-    const lease = this.lease;
-    const client = this.client;
-    if (!lease || !client) return;
-    this.lease = undefined;
-    // Keeping or releasing, the server waits for this file's connections to close (bounded), then stops the branch.
-    if (this.failed && this.keepOnFailure) {
-      const kept = await this.guarded('keep', () => client.keep(lease.leaseId, reason), lease);
-      process.stderr.write(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})\n`);
-      return;
-    }
-    await this.guarded(
-      'teardown',
-      async (tell) => {
-        const { lingering } = await client.release(lease.leaseId);
-        if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
-      },
-      lease,
-    );
   }
 }

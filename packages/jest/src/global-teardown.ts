@@ -1,15 +1,12 @@
-import { runSummary, type PoolServer } from '@pgbranch/core';
-import { ADDRESS_ENV, SERVER_KEY, TOKEN_ENV } from './options.js';
+import type { Run } from '@pgbranch/core/runner';
+import { ADDRESS_ENV, RUN_KEY, TOKEN_ENV } from './options.js';
 
 /** Stops the pool server (every branch but kept ones) and prints the run's summary. */
 export default async function globalTeardown(): Promise<void> {
-  const held = (globalThis as Record<symbol, unknown>)[SERVER_KEY] as { server: PoolServer; summary: boolean } | undefined;
-  if (!held) return;
-  delete (globalThis as Record<symbol, unknown>)[SERVER_KEY];
+  const run = (globalThis as Record<symbol, unknown>)[RUN_KEY] as Run | undefined;
+  if (!run) return;
+  delete (globalThis as Record<symbol, unknown>)[RUN_KEY];
   delete process.env[ADDRESS_ENV];
   delete process.env[TOKEN_ENV];
-  const { summary, kept } = runSummary(held.server);
-  await held.server.close();
-  const lines = [...(summary && held.summary ? [summary] : []), ...kept];
-  process.stdout.write(lines.map((l) => l + '\n').join(''));
+  await run.end();
 }

@@ -1,4 +1,4 @@
-import type { RunnerOptions } from '@pgbranch/core';
+import type { RunnerOptions } from '@pgbranch/core/runner';
 
 /** `testEnvironmentOptions.pgbranch` in the jest config. Paths are relative to the project's rootDir. */
 export type PgbranchJestOptions = RunnerOptions;
@@ -26,7 +26,6 @@ export const ADDRESS_ENV = 'PGBRANCH_POOL_ADDRESS';
  * environment on first use, so neither test files nor the processes they start inherit it.
  */
 export const TOKEN_ENV = 'PGBRANCH_POOL_TOKEN';
-export const SERVER_KEY = Symbol.for('pgbranch.jest.server');
-/** Same default as the pool server's (kept here so workers need not load the engine). */
-export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
+/** Where global setup leaves the run for global teardown (both run in jest's main process). */
+export const RUN_KEY = Symbol.for('pgbranch.jest.run');
 

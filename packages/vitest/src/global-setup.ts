@@ -1,4 +1,5 @@
-import { DEFAULT_TEARDOWN_TIMEOUT_MS, PgbranchError, PoolServer, runSummary, type PoolServerOptions } from '@pgbranch/core';
+import { PgbranchError } from '@pgbranch/core/client';
+import { startRun, type Run, type RunnerOptions, type RunPlace } from '@pgbranch/core/runner';
 import type { TestProject } from 'vitest/node';
 import { loadOptions, type PgbranchProvided } from './options.js';
 
@@ -6,32 +7,10 @@ import { loadOptions, type PgbranchProvided } from './options.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const options = loadOptions();
   const root = project.config.root;
-  const server = await startOrExit({
-    engine: options,
-    recipes: { default: { name: options.name ?? 'vitest', sql: options.sql, init: options.init, hashInputs: options.hashInputs, baseDir: root } },
-    pool: options,
-    teardownTimeout: options.teardownTimeout,
-  });
-  const [snapshot] = server.snapshotInfo();
-  const provided: PgbranchProvided = {
-    address: server.address,
-    token: server.token,
-    key: 'default',
-    isolation: options.isolation ?? 'file',
-    keepOnFailure: options.keepOnFailure ?? false,
-    env: options.env ?? 'all',
-    teardownTimeout: options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS,
-    root,
-    snapshot: { name: snapshot!.name, hash: snapshot!.hash, reused: snapshot!.reused },
-  };
+  const run = await startOrExit(options, { root, name: 'vitest' });
+  const provided: PgbranchProvided = { address: run.address, token: run.token, key: 'default', ...run.settings, root, snapshot: run.snapshot };
   project.provide('pgbranch', provided);
-
-  return async () => {
-    const { summary, kept } = runSummary(server);
-    await server.close();
-    const lines = [...(summary && (options.summary ?? true) ? [summary] : []), ...kept];
-    process.stdout.write(lines.map((l) => l + '\n').join(''));
-  };
+  return () => run.end();
 }
 
 /**
@@ -40,9 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
  * the file, the statement and what to do: print it alone and end the run with exit code 1. Nothing is
  * left behind: the pool server closed its engine before rethrowing.
  */
-async function startOrExit(options: PoolServerOptions): Promise<PoolServer> {
+async function startOrExit(options: RunnerOptions, place: RunPlace): Promise<Run> {
   try {
-    return await PoolServer.start(options);
+    return await startRun(options, place);
   } catch (err) {
     if (!(err instanceof PgbranchError)) throw err;
     await new Promise<void>((resolve) => process.stderr.write(`\npgbranch: ${err.message}\n\n`, () => resolve()));

@@ -1,20 +1,14 @@
-import type { LeaseEnvOption, RunnerOptions } from '@pgbranch/core';
+import type { RunnerOptions, RunnerSettings } from '@pgbranch/core/runner';
 
 /** Options of the pgbranch vitest plugin. All optional except a way to build the schema (`sql` and/or `init`). */
 export type PgbranchVitestOptions = RunnerOptions;
 
 /** What the global setup provides to test workers (`inject('pgbranch')`). */
-export interface PgbranchProvided {
+export interface PgbranchProvided extends RunnerSettings {
   address: string;
   /** The pool server's token: the workers present it on connecting (vitest hands it only to them). */
   token: string;
   key: string;
-  isolation: 'file' | 'test';
-  keepOnFailure: boolean;
-  /** Which variables each file gets. */
-  env: LeaseEnvOption;
-  /** How long a released branch waits for the file's connections to close, in ms. */
-  teardownTimeout: number;
   /** The project root, to name files relative to it in messages. */
   root: string;
   snapshot: { name: string; hash: string; reused: boolean };

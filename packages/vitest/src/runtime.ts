@@ -1,34 +1,30 @@
 import { inspect } from 'node:util';
-import { terminationGuard, terminationNotice, type LeaseInfo, type PoolClient, type TerminationCause } from '@pgbranch/core/client';
+import type { LeaseInfo } from '@pgbranch/core/client';
+import type { FileBranch } from '@pgbranch/core/runner';
 
 /** Connection settings of the current branch. Printing or serialising it shows the password as `***`. */
 export type BranchConnection = Pick<LeaseInfo, 'url' | 'host' | 'port' | 'user' | 'password' | 'database'>;
 
-/** A branch leased from a snapshot taken during the test (see `branch.snapshot()`). */
-export interface ChildBranch extends BranchConnection {
+/**
+ * A branch leased from a snapshot taken during the test (see `branch.snapshot()`). Released by `release()`,
+ * at the end of an `await using` scope, or at the end of the file, whichever comes first.
+ */
+export interface ChildBranch extends BranchConnection, AsyncDisposable {
   release(): Promise<void>;
 }
 
-interface State {
-  client: PoolClient;
-  lease: LeaseInfo;
-  children: Set<string>;
-  /** The test file, for messages. */
-  file: string;
-}
+let state: FileBranch | undefined;
 
-let state: State | undefined;
-
-/** @internal Set by the setup file for the current test file (or test). */
-export function setCurrent(next: State | undefined): void {
+/** @internal Set by the setup file for the current test file. */
+export function setCurrent(next: FileBranch | undefined): void {
   state = next;
 }
 /** @internal */
-export function current(): State | undefined {
+export function current(): FileBranch | undefined {
   return state;
 }
 
-function require(): State {
+function require(): FileBranch {
   if (!state) throw new Error('@pgbranch/vitest: no branch is leased here; is pgbranch() in the plugins of this vitest config?');
   return state;
 }
@@ -45,25 +41,6 @@ export function redactedConnection(lease: Pick<LeaseInfo, 'url' | 'host' | 'port
     [inspect.custom]: { value: () => shown(), enumerable: false },
   });
   return connection;
-}
-
-/**
- * Runs a server restart of the current branch with the termination guard up: connections the file
- * left open across it are ended, and instead of an uncaught error (printed with the client's
- * password) the run shows one line naming the file and what to do.
- */
-async function restarting<T>(s: State, cause: TerminationCause, fn: () => Promise<T>): Promise<T> {
-  let told = false;
-  const release = terminationGuard().hold((err) => {
-    if (told) return;
-    told = true;
-    process.stderr.write(terminationNotice(s.file, cause, err) + '\n');
-  }, { target: s.lease });
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
 }
 
 /** The branch of the current test file (or test, with `isolation: 'test'`). */
@@ -83,27 +60,23 @@ export const branch = {
    * which ends every open connection (as any restart does): close or re-create pools around it.
    */
   async reset(): Promise<void> {
-    const s = require();
-    await restarting(s, 'reset', () => s.client.reset(s.lease.leaseId));
+    await require().reset();
   },
   /**
    * Snapshots the branch's current state; `branch()` on the result leases a new branch of it,
    * released at the end of the file if not before. The server restarts (see `reset()`).
    */
   async snapshot(name?: string): Promise<{ key: string; branch(): Promise<ChildBranch> }> {
-    const s = require();
-    const { key } = await restarting(s, 'snapshot', () => s.client.snapshot(s.lease.leaseId, name));
+    const file = require();
+    const { key } = await file.snapshot(name);
     return {
       key,
       branch: async () => {
-        const lease = await s.client.acquire(key);
-        s.children.add(lease.leaseId);
-        return Object.defineProperty(redactedConnection(lease), 'release', {
-          enumerable: true,
-          value: async () => {
-            s.children.delete(lease.leaseId);
-            await s.client.release(lease.leaseId);
-          },
+        const lease = await file.branchOf(key);
+        const release = () => file.releaseChild(lease.leaseId);
+        return Object.defineProperties(redactedConnection(lease), {
+          release: { enumerable: true, value: release },
+          [Symbol.asyncDispose]: { value: release },
         }) as ChildBranch;
       },
     };

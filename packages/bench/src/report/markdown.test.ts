@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from '@pgbranch/core';
+import { summarize } from '@pgbranch/core/runner';
 import { renderMarkdown, type BenchRun } from './markdown.js';
 
 const result = (method: string, samples: number[], extra = {}) => ({ method, unit: 'ms' as const, samples, summary: summarize(samples), ...extra });

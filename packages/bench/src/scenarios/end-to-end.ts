@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { summarize } from '@pgbranch/core';
+import { summarize } from '@pgbranch/core/runner';
 import { methodResult } from '../stats.js';
 import type { BenchContext, MethodResult, Scenario, ScenarioResult } from '../types.js';
 import { removeLabelledContainers } from './peers/support.js';

@@ -1,4 +1,5 @@
-import { PoolClient, PoolServer } from '@pgbranch/core';
+import { PoolClient } from '@pgbranch/core/client';
+import { PoolServer } from '@pgbranch/core/server';
 import path from 'node:path';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';

@@ -29,9 +29,9 @@ export interface KeeperEvent {
 /**
  * Looks after the named branches of one cache directory: suspends idle ones, removes expired ones and wakes
  * suspended ones when a client connects to their URL. Branches do not depend on it: without a keeper they
- * simply stay as they are. One keeper per cache directory.
+ * simply stay as they are. One keeper per cache directory. `await using` closes it at the end of the scope.
  */
-export class Keeper {
+export class Keeper implements AsyncDisposable {
   private readonly fronts = new Map<string, WakeFront>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -83,6 +83,10 @@ export class Keeper {
     for (const front of this.fronts.values()) await front.closeAll();
     this.fronts.clear();
     await removeKeeper(this.engine.info().cacheDir, this.engine.info().driver);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   private async pass(): Promise<void> {

@@ -14,7 +14,7 @@ import { drainClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
 import { listenOnPrivateSocket } from './private-socket.js';
 import { readTrustedRequests } from './trusted-requests.js';
-import { type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { DEFAULT_TEARDOWN_TIMEOUT_MS, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -32,9 +32,6 @@ export interface PoolServerOptions {
    */
   teardownTimeout?: number;
 }
-
-/** @see PoolServerOptions.teardownTimeout */
-export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
 /** A branch kept running after a failure, for a person to inspect: a named branch (`branch` is its name). */
 export interface KeptBranch {

@@ -35,6 +35,13 @@ export interface LeaseInfo {
   waitedMs: number;
 }
 
+/**
+ * How long a release waits for the holder's client connections to close before the branch is destroyed,
+ * unless the server was started with another `teardownTimeout`. Here, not beside the server, so that a
+ * worker can know it without loading the engine.
+ */
+export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
+
 /** What a release reports: connections the holder left open (ended after the teardown timeout). */
 export interface ReleaseResult {
   /** Client connections still open when `teardownTimeout` ran out; the branch ended them. */

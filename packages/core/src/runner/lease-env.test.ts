@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envFor, LeaseEnv } from './lease-env.js';
-import type { LeaseInfo } from './protocol.js';
+import type { LeaseInfo } from '../server/protocol.js';
 
 const lease = (port: number): LeaseInfo => ({
   leaseId: `l${port}`,

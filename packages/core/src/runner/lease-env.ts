@@ -1,4 +1,4 @@
-import type { LeaseInfo } from './protocol.js';
+import type { LeaseInfo } from '../server/protocol.js';
 
 /**
  * Which environment variables a test file gets for its branch:

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defaultCacheDir } from '../options.js';
-import type { KeptBranch, PoolServer } from './pool-server.js';
+import type { KeptBranch, PoolServer } from '../server/pool-server.js';
 
 /**
  * What a test runner prints when its run ends: one summary line, and a line per kept branch

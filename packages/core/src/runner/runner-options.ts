@@ -1,6 +1,7 @@
 import type { SnapshotRequest } from '../engine/engine.js';
 import type { EngineOptions } from '../options.js';
 import type { PoolOptions } from '../pool/pool.js';
+import { DEFAULT_TEARDOWN_TIMEOUT_MS } from '../server/protocol.js';
 import type { LeaseEnvOption } from './lease-env.js';
 
 /** Options the test runner integrations share (vitest plugin, jest `testEnvironmentOptions.pgbranch`). */
@@ -29,4 +30,24 @@ export interface RunnerOptions extends EngineOptions, PoolOptions {
    * `'url'` (DATABASE_URL only), or `{ url: 'TEST_DATABASE_URL', pg: false }` for another name. @default 'all'
    */
   env?: LeaseEnvOption;
+}
+
+/** What every test file of a run works with: the runner options' per-file part, defaults applied. */
+export interface RunnerSettings {
+  isolation: 'file' | 'test';
+  keepOnFailure: boolean;
+  /** Which variables each file gets. */
+  env: LeaseEnvOption;
+  /** How long a released branch waits for the file's connections to close, in ms. */
+  teardownTimeout: number;
+}
+
+/** The per-file settings of runner options, with their documented defaults. */
+export function runnerSettings(options: RunnerOptions): RunnerSettings {
+  return {
+    isolation: options.isolation ?? 'file',
+    keepOnFailure: options.keepOnFailure ?? false,
+    env: options.env ?? 'all',
+    teardownTimeout: options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS,
+  };
 }
