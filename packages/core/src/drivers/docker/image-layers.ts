@@ -87,9 +87,19 @@ export class ImageLayers implements DockerStorage {
     return { image: snapshotTag(parent.hash) };
   }
 
-  freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<SnapshotMeta> {
-    if (!branch.containerId) throw new PgbranchError('PGBRANCH_DOCKER_NO_CONTAINER', `Snapshot "${job.name}": the branch has no container to commit.`);
-    return this.commit(this.docker.getContainer(branch.containerId), { ...job, files: [] });
+  /**
+   * Commits the branch's container. A branch without one (made and never started) still has its parent's data:
+   * a container of the parent's image, created and never run, is committed instead.
+   */
+  async freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<SnapshotMeta> {
+    if (branch.containerId) return this.commit(this.docker.getContainer(branch.containerId), { ...job, files: [] });
+    if (!job.from) throw new PgbranchError('PGBRANCH_DOCKER_NO_CONTAINER', `Snapshot "${job.name}": the branch has neither a container nor a parent snapshot to commit.`);
+    const container = await this.containers.create(this.mount(job.from), job.from.hash, 0, 'build');
+    try {
+      return await this.commit(container, { ...job, files: [] });
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   /** Commits a stopped container as the snapshot image, with the metadata in a label. */
