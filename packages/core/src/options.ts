@@ -28,6 +28,12 @@ export interface EngineOptions {
     /** Engine address. @default env DOCKER_HOST, else the default socket */
     dockerHost?: string;
     /**
+     * Address at which this host reaches the ports the engine publishes, for engines where that differs from
+     * the engine's own address (a port forward, a VM). Every branch URL, readiness check and init() URL uses it.
+     * @default env PGBRANCH_DOCKER_PUBLISH_HOST, else the engine's host for a `tcp://` or `ssh://` dockerHost, else 127.0.0.1
+     */
+    publishHost?: string;
+    /**
      * 'image': snapshots are committed images and branches copy on write in the container layer.
      * 'bind': snapshots and branches are host copy-on-write clones in the cache directory, bind-mounted
      * (a local engine and root needed). 'auto': bind when that works and the cache directory has btrfs or
@@ -79,7 +85,13 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     cacheDir: path.resolve(options.cacheDir ?? process.env.PGBRANCH_CACHE_DIR ?? defaultCacheDir()),
     cloner,
     driver,
-    docker: { image: options.docker?.image ?? process.env.PGBRANCH_DOCKER_IMAGE ?? 'postgres:17-alpine', network, dockerHost: options.docker?.dockerHost, storage },
+    docker: {
+      image: options.docker?.image ?? process.env.PGBRANCH_DOCKER_IMAGE ?? 'postgres:17-alpine',
+      network,
+      dockerHost: options.docker?.dockerHost,
+      publishHost: options.docker?.publishHost || process.env.PGBRANCH_DOCKER_PUBLISH_HOST || undefined,
+      storage,
+    },
     binDir: options.postgres?.binDir,
     settings,
     user: options.postgres?.user,

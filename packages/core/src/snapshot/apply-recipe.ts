@@ -6,7 +6,8 @@ import type { SeedProgress } from './progress.js';
 import { runSqlFile } from './sql-runner.js';
 
 /**
- * Runs a recipe against a seeding server, whatever runs it: each SQL file, then init() with a TCP URL,
+ * Runs a recipe against a seeding server, whatever runs it: each SQL file, then init() with a TCP URL (on
+ * `tcp.host`, where this host reaches the server: 127.0.0.1 unless a remote Docker engine runs it),
  * then VACUUM (FREEZE, ANALYZE) and a CHECKPOINT.
  *
  * The VACUUM matters for copy-on-write: rows nobody has read since they were written carry no hint
@@ -17,7 +18,7 @@ import { runSqlFile } from './sql-runner.js';
 export async function applyRecipe(
   job: BuildJob,
   connection: pg.ClientConfig,
-  tcp: { port: number; password: string },
+  tcp: { host?: string; port: number; password: string },
   progress: SeedProgress,
 ): Promise<void> {
   const client = new pg.Client(connection);
@@ -31,7 +32,7 @@ export async function applyRecipe(
     if (job.init) {
       progress.step('init()');
       try {
-        await job.init(`postgresql://${SUPERUSER}:${encodeURIComponent(tcp.password)}@127.0.0.1:${tcp.port}/${DATABASE}`);
+        await job.init(initUrl(tcp));
       } catch (err) {
         throw new PgbranchError('PGBRANCH_INIT_FAILED', `Snapshot "${job.name}": init() failed: ${describeCause(err)}. Nothing was cached.`, { cause: err });
       }
@@ -43,4 +44,11 @@ export async function applyRecipe(
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** `postgresql://…@HOST:PORT/postgres` for init() (IPv6 hosts in brackets). */
+function initUrl(tcp: { host?: string; port: number; password: string }): string {
+  const host = tcp.host ?? '127.0.0.1';
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  return `postgresql://${SUPERUSER}:${encodeURIComponent(tcp.password)}@${bracketed}:${tcp.port}/${DATABASE}`;
 }

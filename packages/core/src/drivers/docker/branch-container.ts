@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { stopCleanly, waitForServer } from './containers.js';
-import { dockerCliSync, type DockerDriver } from './docker-driver.js';
+import { stopCleanly } from './containers.js';
+import type { ServerContainers } from './server-containers.js';
 
 /**
  * The container a Docker branch runs in (either storage): started, suspended (stopped cleanly, data kept),
@@ -12,7 +12,7 @@ export class BranchContainer {
   port = 0;
 
   constructor(
-    private readonly driver: DockerDriver,
+    private readonly containers: ServerContainers,
     readonly container: Docker.Container,
     private readonly label: string,
   ) {}
@@ -25,11 +25,9 @@ export class BranchContainer {
   }
 
   /** Starts the container and waits until Postgres accepts connections. `hostPort`: the first start's port request. */
-  async start(hostPort?: number): Promise<void> {
-    await this.container.start();
+  async start(hostPort = this.port): Promise<void> {
     this.suspended = false;
-    if (hostPort !== undefined) this.port = await this.driver.hostPortOf(this.container, hostPort);
-    await waitForServer(this.container, this.driver.connection(this.port), this.label);
+    this.port = await this.containers.start(this.container, hostPort, this.label);
   }
 
   async suspend(): Promise<void> {
@@ -54,13 +52,11 @@ export class BranchContainer {
     }
   }
 
-  async remove(): Promise<void> {
-    await this.container.remove({ force: true }).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
-    });
+  remove(): Promise<void> {
+    return this.containers.remove(this.container);
   }
 
   removeSync(): void {
-    dockerCliSync(['rm', '-f', this.container.id], this.driver.options.dockerHost);
+    this.containers.cliSync(['rm', '-f', this.container.id]);
   }
 }

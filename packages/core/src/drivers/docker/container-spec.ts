@@ -21,6 +21,9 @@ export interface ServerContainerSpec {
   dataDirOnHost?: string;
 }
 
+/** What a server container runs on: an image (the base image, or a snapshot's) and, for host data, the directory mounted. */
+export type ServerSource = Pick<ServerContainerSpec, 'image' | 'dataDirOnHost'>;
+
 /** The create options of a container that runs `postgres` directly (never the image's entrypoint). */
 export function serverContainerSpec(spec: ServerContainerSpec): Docker.ContainerCreateOptions {
   const port = spec.network === 'host' ? spec.hostPort : BRIDGE_PORT;

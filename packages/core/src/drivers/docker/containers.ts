@@ -1,6 +1,5 @@
 import type Docker from 'dockerode';
 import pg from 'pg';
-import { PassThrough } from 'node:stream';
 import { describeCause, ServerStartError } from '../../errors.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -68,9 +67,4 @@ export async function waitForServer(container: Docker.Container, connection: pg.
 export async function stopCleanly(container: Docker.Container): Promise<void> {
   await container.kill({ signal: 'SIGINT' }).catch(() => undefined);
   await Promise.race([container.wait(), new Promise((r) => setTimeout(r, 30_000))]);
-}
-
-/** A stream that collects what is written to it (for pull progress). */
-export function sink(): PassThrough {
-  return new PassThrough();
 }

@@ -1,24 +1,31 @@
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
-import { freePort } from '../local/ports.js';
 import { BranchContainer } from './branch-container.js';
-import type { DockerDriver } from './docker-driver.js';
+import type { DockerStorage } from './docker-storage.js';
+import type { ServerContainers } from './server-containers.js';
 
-/** A branch as a container started from its snapshot's image. */
+/**
+ * A branch as a server container, its data where the storage keeps it: the container's writable layer (image
+ * storage) or a host clone in the branch directory, bind-mounted (bind storage).
+ */
 export class DockerBranch implements BranchRuntime {
   private box: BranchContainer | undefined;
 
   private constructor(
-    private readonly driver: DockerDriver,
+    private readonly containers: ServerContainers,
+    private readonly storage: DockerStorage,
     private readonly parent: SnapshotMeta,
+    /** The branch's directory (used only by storages that keep data on this host). */
+    private readonly dir: string,
     private readonly name: string,
   ) {}
 
-  static async start(driver: DockerDriver, parent: SnapshotMeta, _id: string, name: string): Promise<DockerBranch> {
-    const branch = new DockerBranch(driver, parent, name);
+  static async start(containers: ServerContainers, storage: DockerStorage, parent: SnapshotMeta, dir: string, name: string): Promise<DockerBranch> {
+    const branch = new DockerBranch(containers, storage, parent, dir, name);
     try {
-      await branch.run(driver.options.network === 'host' ? await freePort() : 0);
+      await branch.run(await containers.portRequest());
     } catch (err) {
       await branch.destroy().catch(() => undefined);
       throw err;
@@ -26,26 +33,25 @@ export class DockerBranch implements BranchRuntime {
     return branch;
   }
 
-  get port(): number {
-    return this.box?.port ?? 0;
-  }
   address(): BranchAddress {
-    return this.driver.address(this.port);
+    return this.containers.address(this.box?.port ?? 0);
   }
   details(): BranchDetails {
-    return { containerId: this.box?.id };
+    return { containerId: this.box?.id, ...(this.storage.hostData ? { dir: this.dir } : {}) };
   }
   get running(): boolean {
     return this.box?.running ?? false;
   }
 
+  /** A new container on fresh data, on the same port. */
   async reset(): Promise<void> {
-    const port = this.port;
+    const port = this.box?.port ?? 0;
     await this.removeContainer();
+    await this.storage.discardData(this.dir);
     await this.run(port);
   }
 
-  /** Stops the container cleanly; it keeps its writable layer (the branch's data). */
+  /** Stops the container cleanly; the data stays (in its writable layer, or the bind-mounted clone). */
   async suspend(): Promise<void> {
     await this.box?.suspend();
   }
@@ -56,21 +62,24 @@ export class DockerBranch implements BranchRuntime {
 
   async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
     const box = this.box!;
-    return box.whileStopped(() => this.driver.commit(box.container, { ...job, kind: 'branch', files: [], from: this.parent }));
+    return box.whileStopped(() => this.storage.freeze({ ...job, kind: 'branch', from: this.parent }, { containerId: box.id, dir: this.dir }));
   }
 
   async destroy(): Promise<void> {
     await this.removeContainer();
+    if (this.storage.hostData) await removeDir(this.dir);
   }
 
   cleanupSync(): void {
     this.box?.removeSync();
+    if (this.storage.hostData) removeDirSync(this.dir);
   }
 
   private async run(hostPort: number): Promise<void> {
-    const container = await this.driver.serverContainer(this.parent.hash, hostPort, 'branch');
+    await this.storage.makeData(this.parent, this.dir);
+    const container = await this.containers.create(this.storage.mount(this.parent, this.dir), this.parent.hash, hostPort, 'branch');
     // Held before it starts, so a failed start is still removed by destroy().
-    this.box = new BranchContainer(this.driver, container, `branch "${this.name}" of snapshot "${this.parent.name}"`);
+    this.box = new BranchContainer(this.containers, container, `branch "${this.name}" of snapshot "${this.parent.name}"`);
     await this.box.start(hostPort);
   }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DockerodeMissingError, dockerClientIfInstalled, loadDockerode, type ImportDockerode } from './docker-client.js';
+import { DockerodeMissingError, dockerClientIfInstalled, dockerodeOptions, loadDockerode, type ImportDockerode } from './docker-client.js';
 
 /** The error Node itself gives for `import('dockerode')` in a project that does not have it (a fresh directory). */
 function importErrorWithoutDockerode(dir: string): Error {
@@ -52,5 +52,31 @@ describe('loading dockerode, an optional peer dependency', () => {
     const broken = new Error('boom');
     await expect(dockerClientIfInstalled(undefined, failingWith(broken))).rejects.toBe(broken);
     expect(await dockerClientIfInstalled(`unix://${path.join(dir, 'no-engine.sock')}`)).toBeDefined();
+  });
+});
+
+describe('dockerodeOptions: reaching the engine at dockerHost', () => {
+  it('leaves DOCKER_HOST (with its TLS and ssh settings) to dockerode when no engine address is given', () => {
+    expect(dockerodeOptions(undefined)).toBeUndefined();
+  });
+
+  it('takes a unix socket path', () => {
+    expect(dockerodeOptions('unix:///run/user/1000/docker.sock')).toEqual({ socketPath: '/run/user/1000/docker.sock' });
+  });
+
+  it('takes tcp:// engines over http, https:// over https, on port 2375 unless given', () => {
+    expect(dockerodeOptions('tcp://10.1.2.3')).toEqual({ host: '10.1.2.3', port: 2375, protocol: 'http' });
+    expect(dockerodeOptions('https://docker.example.test:2376')).toEqual({ host: 'docker.example.test', port: 2376, protocol: 'https' });
+  });
+
+  it('reaches ssh:// engines over ssh with the ssh agent, as user and port given', () => {
+    expect(dockerodeOptions('ssh://deploy@build-host.example.test', { SSH_AUTH_SOCK: '/tmp/agent.sock' })).toEqual({
+      protocol: 'ssh',
+      host: 'build-host.example.test',
+      port: 22,
+      username: 'deploy',
+      sshOptions: { agent: '/tmp/agent.sock' },
+    });
+    expect(dockerodeOptions('ssh://build-host.example.test:2222', {})).toMatchObject({ protocol: 'ssh', port: 2222, username: undefined });
   });
 });

@@ -52,11 +52,22 @@ function isDockerodeNotFound(err: unknown): boolean {
 /** A dockerode client for `dockerHost`, else DOCKER_HOST, else the default socket. Throws {@link DockerodeMissingError}. */
 export async function dockerClient(dockerHost?: string, importModule?: ImportDockerode): Promise<Docker> {
   const Dockerode = await loadDockerode(importModule);
-  const host = dockerHost ?? process.env.DOCKER_HOST;
-  if (!host) return new Dockerode();
-  if (host.startsWith('unix://')) return new Dockerode({ socketPath: host.slice('unix://'.length) });
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return new Dockerode(dockerodeOptions(dockerHost));
+}
+
+/**
+ * How dockerode reaches the engine at `dockerHost`. Without one, dockerode reads DOCKER_HOST itself (with
+ * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and ssh:// engines), so nothing is passed.
+ */
+export function dockerodeOptions(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions | undefined {
+  if (!dockerHost) return undefined;
+  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+  const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+  if (url.protocol === 'ssh:') {
+    // The engine is reached through `docker system dial-stdio` over ssh, authenticated by the ssh agent.
+    return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined, sshOptions: { agent: env.SSH_AUTH_SOCK } };
+  }
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
 }
 
 /**

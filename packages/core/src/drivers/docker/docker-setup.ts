@@ -1,17 +1,18 @@
-import type Docker from 'dockerode';
-import type { Cloner } from '../../cloners/cloner.js';
 import { CopyCloner } from '../../cloners/copy-cloner.js';
 import { selectCloner } from '../../cloners/select-cloner.js';
 import { UsageError } from '../../errors.js';
 import { defaultSettings } from '../../snapshot/postgres-settings.js';
 import { resolveRunAs } from '../../system/run-as.js';
 import type { DriverContext } from '../context.js';
-import type { Driver, DriverRegistration } from '../driver.js';
+import type { Driver, DriverInfo, DriverRegistration } from '../driver.js';
 import type { DriverRequest } from '../driver-request.js';
-import { DockerBindDriver } from './docker-bind-driver.js';
+import { BindClones } from './bind-clones.js';
 import { assertDockerReachable, dockerClient } from './docker-client.js';
 import { DockerDriver } from './docker-driver.js';
-import { probeImage, type ImageInfo } from './image-probe.js';
+import { ImageLayers } from './image-layers.js';
+import { probeImage } from './image-probe.js';
+import { publishHostFor } from './publish-host.js';
+import { ServerContainers } from './server-containers.js';
 
 /** Postgres in containers: snapshot images and copy-on-write container layers, or bind-mounted host clones. */
 export const dockerRegistration: DriverRegistration = {
@@ -26,15 +27,25 @@ async function createDockerDriver(request: DriverRequest): Promise<Driver> {
   const docker = await dockerClient(options.dockerHost);
   await assertDockerReachable(docker, options.dockerHost);
   const image = await probeImage(docker, options.image);
-  // Containers run as their image's user: no account of this cache's own.
-  const runAs = resolveRunAs(request.user);
-  const ctx = (cloner: Cloner = new CopyCloner()): DriverContext => ({
+  const ctx: DriverContext = {
     layout: request.layout,
     session: request.session,
-    cloner,
-    runAs,
+    cloner: new CopyCloner(),
+    // Containers run as their image's user: no account of this cache's own.
+    runAs: resolveRunAs(request.user),
     settings: { ...defaultSettings(image.major), ...request.settings },
     password: request.password,
+  };
+  const containers = new ServerContainers({
+    docker,
+    image,
+    network: options.network,
+    dockerHost: options.dockerHost,
+    publishHost: publishHostFor(options),
+    layout: ctx.layout,
+    sessionId: ctx.session.id,
+    settings: ctx.settings,
+    password: ctx.password,
   });
   const network = `network ${options.network}`;
   const info = { postgresVersion: image.version, binariesFrom: 'image', image: options.image, serverUser: `${options.image} (${image.user})`, probes: [] };
@@ -46,23 +57,15 @@ async function createDockerDriver(request: DriverRequest): Promise<Driver> {
     }
     const choice = await selectCloner(options.storage === 'bind' ? request.cloner : 'auto', request.layout.root);
     if (options.storage === 'bind' || choice.cloner.name === 'btrfs' || choice.cloner.name === 'reflink') {
-      return bindDriver(ctx(choice.cloner), docker, image, request, {
-        ...info,
-        storage: choice.cloner.name,
-        storageReason: `docker with bind-mounted ${choice.reason} (${network})`,
-        probes: choice.probes,
-      });
+      const bindInfo: DriverInfo = { ...info, storage: choice.cloner.name, storageReason: `docker with bind-mounted ${choice.reason} (${network})`, probes: choice.probes };
+      return new DockerDriver({ ...ctx, cloner: choice.cloner }, containers, new BindClones(containers, choice.cloner), bindInfo);
     }
   }
-  return new DockerDriver(ctx(), docker, image, options, {
+  return new DockerDriver(ctx, containers, new ImageLayers(containers), {
     ...info,
     storage: 'docker-layers',
     storageReason: `docker: snapshot images, branch containers copy-on-write in the storage driver (${network})`,
   });
-}
-
-function bindDriver(ctx: DriverContext, docker: Docker, image: ImageInfo, request: DriverRequest, info: DockerDriver['info']): Driver {
-  return new DockerBindDriver(ctx, docker, image, request.docker, info, ctx.cloner);
 }
 
 /** Bind mounts need the cache directory on the engine's host, and root to hand clones to the image's user. */

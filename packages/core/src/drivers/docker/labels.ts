@@ -26,3 +26,8 @@ export function ownerLabels(cacheDir: string, session: string, kind: string): Re
     [LABEL.createdAt]: new Date().toISOString(),
   };
 }
+
+/** The image of a stored snapshot (image storage). */
+export function snapshotTag(hash: string): string {
+  return `${SNAPSHOT_REPO}:${hash}`;
+}

@@ -1,55 +1,48 @@
 import type Docker from 'dockerode';
-import path from 'node:path';
-import { overlayLayers } from '../../cloners/overlay-cloner.js';
-import { removeDir } from '../../cloners/remove-dir.js';
-import type { BuildJob } from '../../snapshot/build-job.js';
-import { DockerBindDriver } from './docker-bind-driver.js';
-import type { DockerDriver } from './docker-driver.js';
-import { stopCleanly, waitForServer } from './containers.js';
-import { LABEL } from './labels.js';
-import { freePort } from '../local/ports.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { NamedBranchMeta } from '../../cache/named-record.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { BranchAddress } from '../driver.js';
+import { freePort } from '../local/ports.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
+import { stopCleanly } from './containers.js';
+import type { DockerStorage } from './docker-storage.js';
+import { LABEL } from './labels.js';
+import type { ServerContainers } from './server-containers.js';
 
 /**
- * Named branches as containers: with image storage the data lives in the container's writable layer (suspend
- * stops the container, reset replaces it); with bind storage in a host clone in the branch directory.
- * Containers carry kind=named and the branch name, and are reaped only when their branch record is gone.
+ * Named branches as containers, their data where the storage keeps it (the container's writable layer, or a host
+ * clone in the branch directory): suspend stops the container, reset replaces it. Containers carry kind=named and
+ * the branch name, and are reaped only when their branch record is gone.
  */
 export class DockerNamedRuntime implements NamedRuntime {
   constructor(
-    private readonly driver: DockerDriver,
-    private readonly docker: Docker,
+    private readonly containers: ServerContainers,
+    private readonly storage: DockerStorage,
     private readonly dirOf: (name: string) => string,
   ) {}
 
+  private get docker(): Docker {
+    return this.containers.docker;
+  }
+
   recordFields(): Partial<NamedBranchMeta> {
-    return { docker: { image: this.driver.image.image, network: this.driver.options.network, storage: this.bind ? 'bind' : 'image' } };
+    return { docker: { image: this.containers.image.image, network: this.containers.network, storage: this.storage.kind } };
   }
 
-  private get bind(): DockerBindDriver | undefined {
-    return this.driver instanceof DockerBindDriver ? this.driver : undefined;
-  }
-  private dataDir(meta: NamedBranchMeta): string {
-    return path.join(this.dirOf(meta.name), 'data');
-  }
-
-  async prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
-    if (this.bind) await this.bind.cloneInto(this.bind.dataDirOf(parent), this.dataDir(meta), false);
+  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+    return this.storage.makeData(parent, this.dirOf(meta.name));
   }
 
   async start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void> {
     let container = meta.containerId ? await this.existing(meta.containerId) : undefined;
     if (!container) {
       meta.port ||= await freePort();
-      container = await this.driver.serverContainer(parent.hash, meta.port, 'named', this.bind ? this.dataDir(meta) : undefined, { [LABEL.name]: meta.name });
+      const source = this.storage.mount(parent, this.dirOf(meta.name));
+      container = await this.containers.create(source, parent.hash, meta.port, 'named', { [LABEL.name]: meta.name });
       meta.containerId = container.id;
     }
-    await container.start();
-    meta.port = await this.driver.hostPortOf(container, meta.port);
-    await waitForServer(container, this.driver.connection(meta.port, password), `branch "${meta.name}"`);
+    meta.port = await this.containers.start(container, meta.port, `branch "${meta.name}"`, password);
     meta.server = { pid: 0, containerId: container.id };
   }
 
@@ -69,22 +62,15 @@ export class DockerNamedRuntime implements NamedRuntime {
   async discard(meta: NamedBranchMeta): Promise<void> {
     await this.removeOutside(meta);
     delete meta.containerId;
-    if (this.bind) {
-      await removeDir(this.dataDir(meta));
-      await removeDir(path.dirname(overlayLayers(this.dataDir(meta)).upper));
-    }
+    await this.storage.discardData(this.dirOf(meta.name));
   }
 
   async removeOutside(meta: NamedBranchMeta): Promise<void> {
-    if (!meta.containerId) return;
-    await this.docker.getContainer(meta.containerId).remove({ force: true }).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
-    });
+    if (meta.containerId) await this.containers.remove(this.docker.getContainer(meta.containerId));
   }
 
-  async freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
-    if (this.bind) return this.bind.snapshotFrom({ ...job, kind: 'branch' }, this.dataDir(meta));
-    return this.driver.commit(this.docker.getContainer(meta.containerId!), { ...job, kind: 'branch', files: [] });
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
+    return this.storage.freeze({ ...job, kind: 'branch' }, { containerId: meta.containerId, dir: this.dirOf(meta.name) });
   }
 
   /**
@@ -93,9 +79,7 @@ export class DockerNamedRuntime implements NamedRuntime {
    */
   async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
     const job = { name: `${parent.name} (kept as ${meta.name})`, hash: `${parent.hash.slice(0, 12)}-${meta.name}`, kind: 'branch' as const, from: parent };
-    const frozen = this.bind
-      ? await this.bind.snapshotFrom(job, path.join(source.dir!, 'data'))
-      : await this.driver.commit(this.docker.getContainer(source.containerId!), { ...job, files: [] });
+    const frozen = await this.storage.freeze(job, source);
     // Recorded before anything else can fail: a failed adopt must drop this snapshot, never the pool's own parent.
     meta.snapshot = { hash: frozen.hash, name: frozen.name };
     meta.ownSnapshot = true;
@@ -104,7 +88,7 @@ export class DockerNamedRuntime implements NamedRuntime {
   }
 
   address(meta: NamedBranchMeta, password: string): BranchAddress {
-    return this.driver.address(meta.port, password);
+    return this.containers.address(meta.port, password);
   }
 
   private async existing(id: string): Promise<Docker.Container | undefined> {
