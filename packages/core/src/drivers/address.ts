@@ -1,5 +1,3 @@
-import type { ClientConfig } from 'pg';
-
 /** Where a branch's server takes connections, as the driver that runs it knows. */
 export interface BranchAddress {
   /** TCP host clients connect to: 127.0.0.1, or the address at which a remote Docker host publishes ports. */
@@ -20,8 +18,17 @@ export function addressUrl(address: BranchAddress): string {
   return `postgresql://${encodeURIComponent(address.user)}:${encodeURIComponent(address.password)}@${host}:${address.port}/${encodeURIComponent(address.database)}`;
 }
 
+/** Connection settings in the shape `pg` takes (host is a socket directory for unix socket connections). */
+export interface ClientSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
 /** TCP connection settings for `pg`. */
-export function tcpConnection(address: BranchAddress): ClientConfig {
+export function tcpConnection(address: BranchAddress): ClientSettings {
   return { host: address.host, port: address.port, user: address.user, password: address.password, database: address.database };
 }
 
@@ -29,6 +36,6 @@ export function tcpConnection(address: BranchAddress): ClientConfig {
  * Connection settings for pgbranch's own connections: over the unix socket where the driver offers one (peer
  * authentication, no password hashing, no TCP port needed), else over TCP.
  */
-export function socketConnection(address: BranchAddress): ClientConfig {
+export function socketConnection(address: BranchAddress): ClientSettings {
   return address.socketDir ? { ...tcpConnection(address), host: address.socketDir } : tcpConnection(address);
 }

@@ -1,5 +1,43 @@
 import path from 'node:path';
 import { parseTtl } from '../cache/named-record.js';
+import type { Branch } from '../branch/branch.js';
+import type { NamedBranches } from './named-branches.js';
+
+/** A branch kept running after a failure, for a person to inspect: a named branch (`branch` is its name). */
+export interface KeptBranch {
+  reason: string;
+  branch: string;
+  port: number;
+  /** Unix socket directory (local servers): connect without the password. */
+  socketDir?: string;
+  /** URL without the password (the password is in the named branch's `password` file). */
+  redactedUrl: string;
+  /** When `pgbranch gc` (or the keeper) removes it; absent with `PGBRANCH_KEPT_TTL=never`. */
+  expiresAt?: string;
+  /** The cache directory holding the named branch (for `pgbranch … --cache-dir`). */
+  cacheDir?: string;
+  /** How long turning the branch into a named branch took. */
+  keptMs?: number;
+}
+
+/** Turns a failed file's branch (detached from its pool, server running) into a named branch, planned as below. */
+export async function keepAsNamed(named: NamedBranches, branch: Branch, reason: string, cacheDir: string): Promise<KeptBranch> {
+  const plan = planKeptBranch(reason, branch.id);
+  const t0 = performance.now();
+  const info = await named.adopt(plan.name, branch, { labels: plan.labels, ttlMs: plan.ttlMs });
+  const url = new URL(named.url(info));
+  url.password = '';
+  return {
+    reason,
+    branch: info.name,
+    port: info.port,
+    socketDir: named.socketDir(info.name),
+    redactedUrl: url.toString(),
+    expiresAt: info.expiresAt,
+    cacheDir,
+    keptMs: performance.now() - t0,
+  };
+}
 
 /** How long a branch kept after a failed test lives unless `PGBRANCH_KEPT_TTL` says otherwise: 24 hours. */
 export const DEFAULT_KEPT_TTL_MS = 24 * 3_600_000;

@@ -9,7 +9,9 @@ import type { EngineOptions } from '../options.js';
 import type { Lease } from '../pool/lease.js';
 import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
 import type { Snapshot } from '../branch/branch.js';
-import { planKeptBranch } from '../named/kept-branch.js';
+import { keepAsNamed, type KeptBranch } from '../named/kept-branch.js';
+
+export type { KeptBranch };
 import { drainClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
 import { listenOnPrivateSocket } from './private-socket.js';
@@ -31,23 +33,6 @@ export interface PoolServerOptions {
    * destroyed (what is still open then is ended). @default 2000
    */
   teardownTimeout?: number;
-}
-
-/** A branch kept running after a failure, for a person to inspect: a named branch (`branch` is its name). */
-export interface KeptBranch {
-  reason: string;
-  branch: string;
-  port: number;
-  /** Unix socket directory (local driver): connect without the password. */
-  socketDir?: string;
-  /** URL without the password (the password is in the cache directory's `secret` file). */
-  redactedUrl: string;
-  /** When `pgbranch gc` (or the keeper) removes it; absent with `PGBRANCH_KEPT_TTL=never`. */
-  expiresAt?: string;
-  /** The cache directory holding the named branch (for `pgbranch … --cache-dir`). */
-  cacheDir?: string;
-  /** How long turning the branch into a named branch took. */
-  keptMs?: number;
 }
 
 interface Held {
@@ -258,23 +243,8 @@ export class PoolServer implements AsyncDisposable {
     const lingering = await drainClients(lease.branch, this.teardownTimeout);
     if (lingering > 0) log('%s kept with %d client connection(s) still open after %d ms', lease.branch.name, lingering, this.teardownTimeout);
     const branch: Branch = this.pools.get(key)!.detach(lease);
-    const named = this.engine.named();
-    const plan = planKeptBranch(reason, branch.id);
-    const { user, database } = branch.connectionOptions();
-    const t0 = performance.now();
-    const info = await named.adopt(plan.name, branch, { labels: plan.labels, ttlMs: plan.ttlMs });
-    log('kept %s as %s in %d ms', branch.name, info.name, Math.round(performance.now() - t0));
-    const socketDir = named.socketDir(info.name);
-    const kept: KeptBranch = {
-      reason,
-      branch: info.name,
-      port: info.port,
-      socketDir,
-      redactedUrl: `postgresql://${user}@127.0.0.1:${info.port}/${database}`,
-      expiresAt: info.expiresAt,
-      cacheDir: this.engine.info().cacheDir,
-      keptMs: performance.now() - t0,
-    };
+    const kept = await keepAsNamed(this.engine.named(), branch, reason, this.engine.info().cacheDir);
+    log('kept %s as %s in %d ms', branch.name, kept.branch, Math.round(kept.keptMs ?? 0));
     this.kept.push(kept);
     return kept;
   }
