@@ -147,7 +147,7 @@ export async function runBranchAction(cli: CliContext, action: 'reset' | 'suspen
 
 function printBranch(cli: CliContext, info: NamedBranchInfo): void {
   if (cli.json) cli.out(JSON.stringify(info));
-  else cli.out(`${info.name}: ${info.state} on 127.0.0.1:${info.port}, from ${info.fromBranch ?? info.snapshot.name}${info.expiresAt ? `, expires ${info.expiresAt}` : ''} (pgbranch url ${info.name} prints its URL)`);
+  else cli.out(`${info.name}: ${info.state} on ${info.host ?? '127.0.0.1'}:${info.port}, from ${info.fromBranch ?? info.snapshot.name}${info.expiresAt ? `, expires ${info.expiresAt}` : ''} (pgbranch url ${info.name} prints its URL)`);
 }
 
 function parseLabels(labels: string[]): Record<string, string> {

@@ -10,6 +10,8 @@ export type NamedBranchState = 'running' | 'idle' | 'suspended' | 'creating' | '
 /** A named branch as listed: its record plus what is true right now. */
 export interface NamedBranchInfo extends Omit<NamedBranchMeta, 'state' | 'server' | 'creator' | 'version'> {
   state: NamedBranchState;
+  /** The host its URL connects to (127.0.0.1, or where a remote Docker engine publishes ports). */
+  host?: string;
   /** Client connections right now (running branches). */
   connections?: number;
   /** Server process id while running (drivers with a process per branch). */
@@ -37,7 +39,7 @@ export async function describeBranch(
     return brokenInfo(name, dir, 'no branch record (creation was interrupted); `pgbranch rm` or `pgbranch gc` removes it');
   }
   const { version: _v, server: _s, creator, state: recorded, ...rest } = meta;
-  const base = { ...rest, dir, expired: meta.expiresAt !== undefined && Date.parse(meta.expiresAt) <= Date.now() };
+  const base = { ...rest, dir, host: servers.runtime.address(meta, '').host, expired: meta.expiresAt !== undefined && Date.parse(meta.expiresAt) <= Date.now() };
   if (recorded === 'removing') return { ...base, state: 'broken', problem: 'its removal was interrupted; `pgbranch rm` or `pgbranch gc` finishes it' };
   if (recorded === 'creating') {
     const alive = creator && isAlive(creator.pid, creator.startTime);
