@@ -64,7 +64,7 @@ try {
   const namedMs = [];
   for (let i = 0; i <= Math.min(n, 10); i++) {
     const ms = await time(() => named.create(`cost-${i}`, snap));
-    await named.remove(`cost-${i}`);
+    await named.destroy(`cost-${i}`);
     if (i > 0) namedMs.push(ms);
   }
   Object.assign(out, {

@@ -30,7 +30,7 @@ if (unavailable && !requireAll()) {
       named = engine.named();
     });
     afterAll(async () => {
-      for (const b of (await named?.list()) ?? []) await named.remove(b.name);
+      for (const b of (await named?.list()) ?? []) await named.destroy(b.name);
       await engine?.close();
       expect(containersOf(cacheDir)).toEqual([]);
       await freshCacheDir(cacheDir);
@@ -53,8 +53,8 @@ if (unavailable && !requireAll()) {
       expect(await count(url)).toBe(20000);
       await named.reset('bind-b');
       expect(await count(named.url(child))).toBe(20000);
-      await named.remove('bind-b');
-      await named.remove('bind-a');
+      await named.destroy('bind-b');
+      await named.destroy('bind-a');
       expect(existsSync(dir)).toBe(false);
       expect(containersOf(cacheDir)).toEqual([]);
     });
@@ -67,7 +67,7 @@ if (unavailable && !requireAll()) {
       const kept = await named.adopt('bind-kept', branch);
       expect(await count(named.url(kept))).toBe(100);
       expect(existsSync(branchDir)).toBe(false);
-      await named.remove('bind-kept');
+      await named.destroy('bind-kept');
       expect(containersOf(cacheDir)).toEqual([]);
     });
   });

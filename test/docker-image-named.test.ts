@@ -27,7 +27,7 @@ if (unavailable && !requireAll()) {
       named = engine.named();
     });
     afterAll(async () => {
-      for (const b of (await named?.list()) ?? []) await named.remove(b.name);
+      for (const b of (await named?.list()) ?? []) await named.destroy(b.name);
       await engine?.close();
       expect(containersOf(cacheDir)).toEqual([]);
       await freshCacheDir(cacheDir);

@@ -25,7 +25,7 @@ if (unavailable && !requireAll()) {
       engine = await createEngine(options);
     });
     afterAll(async () => {
-      for (const b of (await engine?.named().list()) ?? []) await engine.named().remove(b.name);
+      for (const b of (await engine?.named().list()) ?? []) await engine.named().destroy(b.name);
       await engine?.close();
       expect(containersOf(cacheDir)).toEqual([]);
       await freshCacheDir(cacheDir);

@@ -36,8 +36,10 @@ export async function createDriver(choice: string, request: DriverRequest): Prom
     try {
       return await registration.create(request);
     } catch (err) {
-      if (!isUnavailable(err) && i < candidates.length - 1) throw err;
-      reasons.push(`${registration.name}: ${describeCause(err)}`);
+      const last = i === candidates.length - 1;
+      if (!isUnavailable(err) && !last) throw err;
+      const name = registration.name[0]!.toUpperCase() + registration.name.slice(1);
+      reasons.push(`${name}: ${last ? describeCause(err) : (err as Error).message}`);
       last = err;
     }
   }
