@@ -30,22 +30,22 @@ export async function createDriver(choice: string, request: DriverRequest): Prom
   assertDriverName(choice);
   if (choice !== 'auto') return DRIVERS.find((d) => d.name === choice)!.create(request);
   const reasons: string[] = [];
-  let last: unknown;
+  let lastError: unknown;
   const candidates = DRIVERS.filter((d) => d.auto);
   for (const [i, registration] of candidates.entries()) {
     try {
       return await registration.create(request);
     } catch (err) {
-      const last = i === candidates.length - 1;
-      if (!isUnavailable(err) && !last) throw err;
+      const isLast = i === candidates.length - 1;
+      if (!isUnavailable(err) && !isLast) throw err;
       const name = registration.name[0]!.toUpperCase() + registration.name.slice(1);
-      reasons.push(`${name}: ${last ? describeCause(err) : (err as Error).message}`);
-      last = err;
+      reasons.push(`${name}: ${isLast ? describeCause(err) : (err as Error).message}`);
+      lastError = err;
     }
   }
   throw new NoPostgresError(
     `driver 'auto' found no way to run Postgres. ${reasons.join(' ')} Install one of them (the local binaries need no Docker), or set driver explicitly.`,
-    { cause: last },
+    { cause: lastError },
   );
 }
 

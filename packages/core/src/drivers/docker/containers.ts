@@ -38,10 +38,21 @@ export async function runToCompletion(container: Docker.Container, what: string)
 export async function waitForServer(container: Docker.Container, connection: pg.ClientConfig, label: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let exited = false;
-  container.wait().then(() => (exited = true), () => (exited = true));
+  // The wait is a request held open until the container exits: aborted once the server answers, or it would
+  // keep the process alive (a CLI that started a named branch would never exit).
+  const watching = new AbortController();
+  container.wait({ abortSignal: watching.signal }).then(() => (exited = true), () => undefined);
+  try {
+    await untilAnswers(container, connection, label, deadline, () => exited);
+  } finally {
+    watching.abort();
+  }
+}
+
+async function untilAnswers(container: Docker.Container, connection: pg.ClientConfig, label: string, deadline: number, exited: () => boolean): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (exited) break;
+    if (exited()) break;
     const client = new pg.Client({ ...connection, connectionTimeoutMillis: 2000 });
     client.on('error', () => undefined);
     try {
@@ -57,7 +68,7 @@ export async function waitForServer(container: Docker.Container, connection: pg.
   }
   const logs = await containerLogs(container).catch(() => '');
   throw new ServerStartError(
-    `Postgres for ${label} did not start in its container${exited ? ' (the container exited)' : ''}: ${describeCause(lastError)}. Container output:\n${logs}`,
+    `Postgres for ${label} did not start in its container${exited() ? ' (the container exited)' : ''}: ${describeCause(lastError)}. Container output:\n${logs}`,
     logs,
     { cause: lastError },
   );
