@@ -1,0 +1,108 @@
+import { SUPERUSER } from '../../snapshot/postgres-settings.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
+import type { TemplateHost } from './template-host.js';
+
+/** A snapshot kept as a template database in a running template server (a snapshot of a branch). */
+export interface HostedSnapshot {
+  meta: SnapshotMeta;
+  host: TemplateHost;
+  database: string;
+}
+
+/** What a template branch asks of its driver. */
+export interface TemplateBranchParts {
+  host: TemplateHost;
+  /** The template database the branch is created from (and reset to), and its snapshot's hash. */
+  template: string;
+  parentHash: string;
+  /** The branch's own database. */
+  database: string;
+  password: string;
+  postgresVersion: string;
+  /** Files a snapshot of this branch (template database `database`) with the driver. */
+  keepSnapshot(snapshot: HostedSnapshot): void;
+}
+
+/**
+ * A branch as a database of the snapshot's template server: `CREATE DATABASE … TEMPLATE`. Reset drops and creates
+ * it again under the same name (same URL); suspend refuses connections to it, which Postgres reports as "database
+ * … is not currently accepting connections".
+ */
+export class TemplateBranch implements BranchRuntime {
+  private suspended = false;
+
+  private constructor(private readonly parts: TemplateBranchParts) {}
+
+  static async start(parts: TemplateBranchParts): Promise<TemplateBranch> {
+    await parts.host.createDatabase(parts.database, parts.template);
+    return new TemplateBranch(parts);
+  }
+
+  address(): BranchAddress {
+    const { host, database, password } = this.parts;
+    return { host: '127.0.0.1', port: host.port, database, user: SUPERUSER, password, socketDir: host.socketDir };
+  }
+  details(): BranchDetails {
+    return { dir: this.parts.host.dir, pid: this.parts.host.pid };
+  }
+  /** False after suspend(), and when the template server died. */
+  get running(): boolean {
+    return !this.suspended && this.parts.host.alive;
+  }
+
+  async reset(): Promise<void> {
+    const { host, database, template } = this.parts;
+    await host.dropDatabase(database);
+    await host.createDatabase(database, template);
+    this.suspended = false;
+  }
+
+  async suspend(): Promise<void> {
+    if (this.suspended) return;
+    await this.parts.host.allowConnections(this.parts.database, false);
+    this.suspended = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.suspended) return;
+    await this.parts.host.allowConnections(this.parts.database, true);
+    this.suspended = false;
+  }
+
+  /**
+   * A new template database copied from this one, in the same server. Its sessions are ended first (a
+   * database is copied only while nobody is connected) and connections refused during the copy.
+   */
+  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
+    const { host, database } = this.parts;
+    const snapshotDb = templateDatabaseName(job.hash);
+    await host.allowConnections(database, false);
+    try {
+      await host.createDatabase(snapshotDb, database);
+      await host.markTemplate(snapshotDb);
+    } catch (err) {
+      await host.dropDatabase(snapshotDb).catch(() => undefined);
+      throw err;
+    } finally {
+      if (!this.suspended) await host.allowConnections(database, true);
+    }
+    const meta = metaFor({ ...job, kind: 'branch', files: [], from: { hash: this.parts.parentHash } }, { sizeBytes: await host.databaseSize(snapshotDb), postgresVersion: this.parts.postgresVersion });
+    this.parts.keepSnapshot({ meta, host, database: snapshotDb });
+    return meta;
+  }
+
+  async destroy(): Promise<void> {
+    // The server may be gone already (stopped by close(), or crashed): then so is the database.
+    if (this.parts.host.alive) await this.parts.host.dropDatabase(this.parts.database);
+  }
+
+  /** The template server goes at exit with every database in it (the driver's closeSync). */
+  cleanupSync(): void {}
+}
+
+/** The template database of a snapshot: its hash, as a database name (≤ 63 bytes). */
+export function templateDatabaseName(hash: string): string {
+  return `snapshot_${hash}`.slice(0, 63);
+}

@@ -1,0 +1,162 @@
+import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
+import { PgbranchError } from '../../errors.js';
+import { logger } from '../../log.js';
+import type { BuildJob } from '../../snapshot/build-job.js';
+import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { LocalContext } from '../context.js';
+import type { BranchRuntime, Driver, DriverInfo } from '../driver.js';
+import type { NamedRuntime } from '../named-runtime.js';
+import { reapDeadOwners, type ReapReport } from '../reaper.js';
+import { buildSnapshot } from '../local/local-builder.js';
+import { LocalNamedRuntime } from '../local/named-runtime.js';
+import type { CopyStrategy } from './copy-strategy.js';
+import { TemplateBranch, templateDatabaseName, type HostedSnapshot } from './template-branch.js';
+import { TemplateHost } from './template-host.js';
+import { TemplateNamedRuntime } from './template-named-runtime.js';
+
+const log = logger('template');
+
+/**
+ * Branches as databases created from a template database, in one server per snapshot (a template host) that
+ * this engine starts on the first branch of the snapshot and stops when it closes. Snapshots are the data
+ * directories the local driver stores (same builder, same identity): both drivers share one cache directory's
+ * seeded snapshots. Snapshots of branches are template databases in the host, known to this driver only.
+ */
+export class TemplateDriver implements Driver {
+  readonly name = 'template';
+  private readonly store: SnapshotDirs;
+  /** Template hosts by snapshot hash; concurrent first branches share one start. */
+  private readonly hosts = new Map<string, Promise<TemplateHost>>();
+  private readonly started = new Set<TemplateHost>();
+  /** Snapshots of branches, as template databases in a host. */
+  private readonly hosted = new Map<string, HostedSnapshot>();
+  private closed = false;
+
+  constructor(
+    private readonly ctx: LocalContext,
+    readonly info: DriverInfo,
+    private readonly strategy: CopyStrategy,
+  ) {
+    this.store = new SnapshotDirs(ctx.layout);
+  }
+
+  get postgresIdentity(): string {
+    return this.ctx.binaries.identity;
+  }
+  get postgresMajor(): number {
+    return this.ctx.binaries.major;
+  }
+  get settings(): Record<string, string> {
+    return this.ctx.settings;
+  }
+
+  async findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+    return this.hosted.get(hash)?.meta ?? (await this.store.find(hash));
+  }
+  async listSnapshots(): Promise<SnapshotMeta[]> {
+    return [...(await this.store.list()), ...[...this.hosted.values()].map((s) => s.meta)];
+  }
+  async nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+    if (!this.hosted.has(snapshot.hash)) await this.store.name(snapshot, name);
+  }
+  buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
+    if (job.from && this.hosted.has(job.from.hash)) {
+      throw new PgbranchError(
+        'PGBRANCH_TEMPLATE_UNSUPPORTED',
+        `Snapshot "${job.name}": its parent "${job.from.name}" is a snapshot of a branch, which the template driver keeps as a database of its server, not as a data directory to seed from. Branch it instead, or use driver 'local' to build recipes on snapshots of branches.`,
+      );
+    }
+    return buildSnapshot(this.ctx, job);
+  }
+
+  async removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+    const hosted = this.hosted.get(snapshot.hash);
+    if (!hosted) return this.store.remove(snapshot);
+    this.hosted.delete(snapshot.hash);
+    if (hosted.host.alive) await hosted.host.dropDatabase(hosted.database);
+  }
+  removeSnapshotSync(snapshot: SnapshotMeta): void {
+    // A hosted snapshot goes with its server (closeSync); a stored one is a directory.
+    if (!this.hosted.delete(snapshot.hash)) this.store.removeSync(snapshot);
+  }
+
+  async startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
+    const hosted = this.hosted.get(snapshot.hash);
+    const host = hosted?.host ?? (await this.host(snapshot));
+    return TemplateBranch.start({
+      host,
+      template: hosted?.database ?? templateDatabaseName(snapshot.hash),
+      parentHash: snapshot.hash,
+      database: `branch_${branch.id}`,
+      password: this.ctx.password,
+      postgresVersion: this.ctx.binaries.version,
+      keepSnapshot: (s) => this.hosted.set(s.meta.hash, s),
+    });
+  }
+
+  /**
+   * Named branches outlive the engine, and its template hosts die with it: a named branch therefore runs as
+   * the local driver runs it, a server of its own on a clone of the snapshot's data directory.
+   */
+  named(dirOf: (name: string) => string): NamedRuntime {
+    return new TemplateNamedRuntime(new LocalNamedRuntime(this.ctx, dirOf), (hash) => this.hosted.has(hash));
+  }
+
+  /** Template hosts are filed like branches under their engine's session: the common reaper removes them. */
+  reap(): Promise<ReapReport> {
+    return reapDeadOwners(this.ctx.layout);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const hosts = await Promise.allSettled([...this.hosts.values()]);
+    this.hosts.clear();
+    this.hosted.clear();
+    for (const result of hosts) if (result.status === 'fulfilled') await this.stopHost(result.value);
+  }
+
+  closeSync(): void {
+    this.closed = true;
+    for (const host of this.started) host.stopSync();
+    this.started.clear();
+  }
+
+  /** The snapshot's running host; started on first use, and again after it died. */
+  private async host(snapshot: SnapshotMeta): Promise<TemplateHost> {
+    const existing = this.hosts.get(snapshot.hash);
+    if (existing) {
+      const host = await existing;
+      if (host.alive) return host;
+      if (this.hosts.get(snapshot.hash) === existing) {
+        log('template server of %s died; starting a new one', snapshot.name);
+        this.hosts.delete(snapshot.hash);
+        await this.stopHost(host).catch(() => undefined);
+      }
+      return this.host(snapshot);
+    }
+    if (this.closed) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `Snapshot "${snapshot.name}": this engine is closing; create a new engine to branch it.`);
+    const key = `tpl-${snapshot.hash.slice(0, 12)}`;
+    const starting = TemplateHost.start(this.ctx, {
+      snapshotDataDir: this.store.dataDir(snapshot),
+      dir: this.ctx.layout.branch(this.ctx.session.id, key),
+      key,
+      label: `snapshot "${snapshot.name}"`,
+      templateDb: templateDatabaseName(snapshot.hash),
+      strategy: this.strategy,
+    }).then((host) => {
+      this.started.add(host);
+      return host;
+    });
+    this.hosts.set(snapshot.hash, starting);
+    starting.catch(() => {
+      if (this.hosts.get(snapshot.hash) === starting) this.hosts.delete(snapshot.hash);
+    });
+    return starting;
+  }
+
+  private async stopHost(host: TemplateHost): Promise<void> {
+    this.started.delete(host);
+    for (const [hash, s] of this.hosted) if (s.host === host) this.hosted.delete(hash);
+    await host.stop();
+  }
+}
