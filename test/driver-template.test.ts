@@ -136,9 +136,12 @@ describe('template driver', () => {
     expect(await query(url, 'select x from kept')).toEqual([{ x: 7 }]);
   });
 
-  it('creates 8 branches at once, each its own database', async () => {
-    const branches = await Promise.all(Array.from({ length: 8 }, (_, i) => snap.branch({ name: `c${i}` })));
+  it('creates 8 branches at once, each its own database, the first ones sharing one server start', async () => {
+    const fresh = await createEngine({ cacheDir, driver: 'template' });
     try {
+      const s = await fresh.snapshot({ name: 'relay', sql: [RECIPE] });
+      const branches = await Promise.all(Array.from({ length: 8 }, (_, i) => s.branch({ name: `c${i}` })));
+      expect(new Set(branches.map((b) => b.pid)).size).toBe(1);
       const names = await Promise.all(branches.map(async (b, i) => {
         await query(b.url, `create table mine_${i} (x int)`);
         return (await query<{ db: string }>(b.url, 'select current_database() as db'))[0]!.db;
@@ -146,9 +149,32 @@ describe('template driver', () => {
       expect(new Set(names).size).toBe(8);
       const seen = await query<{ n: number }>(branches[0]!.url, "select count(*)::int as n from pg_class where relname like 'mine\\_%'");
       expect(seen).toEqual([{ n: 1 }]);
+      expect(postgresProcessesUnder(branches[0]!.dir!)).toContain(branches[0]!.pid);
     } finally {
-      await Promise.all(branches.map((b) => b.destroy()));
+      await fresh.close();
     }
+  });
+
+  it('loses the branches of a crashed template server, and starts a new server for the next branch', async () => {
+    const own = await createEngine({ cacheDir, driver: 'template' });
+    const sessionDir = path.join(cacheDir, 'branches', own.info().session);
+    try {
+      const s = await own.snapshot({ name: 'relay', sql: [RECIPE] });
+      const a = await s.branch();
+      const crashed = a.pid!;
+      process.kill(crashed, 'SIGKILL');
+      for (let i = 0; i < 100 && isAlive(crashed); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(a.state).toBe('suspended'); // not running
+      await expect(a.resume()).rejects.toMatchObject({ code: 'PGBRANCH_TEMPLATE_SERVER_DOWN' });
+      const b = await s.branch();
+      expect(b.pid).not.toBe(crashed);
+      expect(await outcome(b.url)).toBe('ok');
+      await a.destroy();
+    } finally {
+      await own.close();
+    }
+    expect(postgresProcessesUnder(sessionDir)).toEqual([]);
+    expect(existsSync(sessionDir)).toBe(false);
   });
 
   it('reports broken SQL with file and line and caches nothing', async () => {

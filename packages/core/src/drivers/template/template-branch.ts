@@ -65,8 +65,9 @@ export class TemplateBranch implements BranchRuntime {
     this.suspended = true;
   }
 
+  /** Throws when the template server died: its databases went with it. */
   async resume(): Promise<void> {
-    if (!this.suspended) return;
+    if (!this.suspended && this.parts.host.alive) return;
     await this.parts.host.allowConnections(this.parts.database, true);
     this.suspended = false;
   }

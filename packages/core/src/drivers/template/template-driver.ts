@@ -121,37 +121,39 @@ export class TemplateDriver implements Driver {
     this.started.clear();
   }
 
-  /** The snapshot's running host; started on first use, and again after it died. */
+  /** The snapshot's running host; started on first use, and again after it died (one restart, however many ask). */
   private async host(snapshot: SnapshotMeta): Promise<TemplateHost> {
-    const existing = this.hosts.get(snapshot.hash);
-    if (existing) {
-      const host = await existing;
-      if (host.alive) return host;
-      if (this.hosts.get(snapshot.hash) === existing) {
-        log('template server of %s died; starting a new one', snapshot.name);
-        this.hosts.delete(snapshot.hash);
-        await this.stopHost(host).catch(() => undefined);
-      }
-      return this.host(snapshot);
+    const entry = this.hosts.get(snapshot.hash) ?? this.track(snapshot, this.startHost(snapshot));
+    const host = await entry;
+    if (host.alive) return host;
+    if (this.hosts.get(snapshot.hash) === entry) {
+      log('template server of %s died; starting a new one', snapshot.name);
+      this.track(snapshot, this.stopHost(host).catch(() => undefined).then(() => this.startHost(snapshot)));
     }
+    return this.host(snapshot);
+  }
+
+  private track(snapshot: SnapshotMeta, starting: Promise<TemplateHost>): Promise<TemplateHost> {
+    this.hosts.set(snapshot.hash, starting);
+    starting.catch(() => {
+      if (this.hosts.get(snapshot.hash) === starting) this.hosts.delete(snapshot.hash);
+    });
+    return starting;
+  }
+
+  private async startHost(snapshot: SnapshotMeta): Promise<TemplateHost> {
     if (this.closed) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `Snapshot "${snapshot.name}": this engine is closing; create a new engine to branch it.`);
     const key = `tpl-${snapshot.hash.slice(0, 12)}`;
-    const starting = TemplateHost.start(this.ctx, {
+    const host = await TemplateHost.start(this.ctx, {
       snapshotDataDir: this.store.dataDir(snapshot),
       dir: this.ctx.layout.branch(this.ctx.session.id, key),
       key,
       label: `snapshot "${snapshot.name}"`,
       templateDb: templateDatabaseName(snapshot.hash),
       strategy: this.strategy,
-    }).then((host) => {
-      this.started.add(host);
-      return host;
     });
-    this.hosts.set(snapshot.hash, starting);
-    starting.catch(() => {
-      if (this.hosts.get(snapshot.hash) === starting) this.hosts.delete(snapshot.hash);
-    });
-    return starting;
+    this.started.add(host);
+    return host;
   }
 
   private async stopHost(host: TemplateHost): Promise<void> {
