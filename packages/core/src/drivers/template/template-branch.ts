@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SUPERUSER } from '../../snapshot/postgres-settings.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
@@ -52,10 +53,20 @@ export class TemplateBranch implements BranchRuntime {
     return !this.suspended && this.parts.host.alive;
   }
 
+  /**
+   * Moves the database aside (its sessions ended), creates it again from the template under the same name, and
+   * drops the old one in the background: the caller waits for the copy, not for the old files' removal.
+   */
   async reset(): Promise<void> {
     const { host, database, template } = this.parts;
-    await host.dropDatabase(database);
-    await host.createDatabase(database, template);
+    const discarded = `${database}_reset_${randomBytes(4).toString('hex')}`;
+    await host.allowConnections(database, false);
+    await host.renameDatabase(database, discarded);
+    try {
+      await host.createDatabase(database, template);
+    } finally {
+      host.dropLater(discarded);
+    }
     this.suspended = false;
   }
 
