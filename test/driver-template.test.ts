@@ -214,26 +214,40 @@ describe('template driver', () => {
     expect(existsSync(path.join(cacheDir, 'sessions', `${session}.json`))).toBe(false);
   });
 
-  it('reaps the template server of an owner killed with SIGKILL on the next createEngine', async () => {
+  /** Runs an engine in a child process that makes two branches, prints where the first is, then does `then`. */
+  async function holder(then: string) {
     const script = [
       "import { createEngine } from '@pgbranch/core';",
       `const engine = await createEngine({ cacheDir: ${JSON.stringify(cacheDir)}, driver: 'template' });`,
       `const snap = await engine.snapshot({ name: 'relay', sql: [${JSON.stringify(RECIPE)}] });`,
-      'const a = await snap.branch(); await snap.branch();',
+      'const a = await snap.branch(); await snap.branch(); await a.snapshot();',
       'process.stdout.write(JSON.stringify({ pid: a.pid, dir: a.dir, url: a.url }) + "\\n");',
-      'setInterval(() => undefined, 1 << 30);',
+      then,
     ].join('\n');
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(repoRoot, 'test'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PGBRANCH_QUIET: '1' } });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const held = await new Promise<{ pid: number; dir: string; url: string }>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d) => {
         out += d;
         if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
       });
-      child.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+      void exited.then((code) => reject(new Error(`holder exited ${code} before printing`)));
     });
+    return { child, held, exited };
+  }
+
+  it('stops its template servers when the process exits without closing the engine', async () => {
+    const { held, exited } = await holder('process.exit(0);');
+    expect(await exited).toBe(0);
+    expect(isAlive(held.pid)).toBe(false);
+    expect(existsSync(held.dir)).toBe(false);
+  });
+
+  it('reaps the template server of an owner killed with SIGKILL on the next createEngine', async () => {
+    const { child, held, exited } = await holder('setInterval(() => undefined, 1 << 30);');
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     // The server outlives its owner until someone reaps it.
     expect(isAlive(held.pid)).toBe(true);
     expect(await outcome(held.url)).toBe('ok');
