@@ -3,6 +3,7 @@ import { SUPERUSER } from '../../snapshot/postgres-settings.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
 import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
+import type { SpareDatabases } from './spare-databases.js';
 import type { TemplateHost } from './template-host.js';
 
 /** A snapshot kept as a template database in a running template server (a snapshot of a branch). */
@@ -20,6 +21,8 @@ export interface TemplateBranchParts {
   parentHash: string;
   /** The branch's own database. */
   database: string;
+  /** Copies of `template` made ahead. */
+  spares: SpareDatabases;
   password: string;
   postgresVersion: string;
   /** Files a snapshot of this branch (template database `database`) with the driver. */
@@ -27,9 +30,9 @@ export interface TemplateBranchParts {
 }
 
 /**
- * A branch as a database of the snapshot's template server: `CREATE DATABASE … TEMPLATE`. Reset drops and creates
- * it again under the same name (same URL); suspend refuses connections to it, which Postgres reports as "database
- * … is not currently accepting connections".
+ * A branch as a database of the snapshot's template server: a spare copy of the template renamed, or
+ * `CREATE DATABASE … TEMPLATE` when none is ready. Reset puts a fresh copy under the same name (same URL); suspend
+ * refuses connections to it, which Postgres reports as "database … is not currently accepting connections".
  */
 export class TemplateBranch implements BranchRuntime {
   private suspended = false;
@@ -37,8 +40,9 @@ export class TemplateBranch implements BranchRuntime {
   private constructor(private readonly parts: TemplateBranchParts) {}
 
   static async start(parts: TemplateBranchParts): Promise<TemplateBranch> {
-    await parts.host.createDatabase(parts.database, parts.template);
-    return new TemplateBranch(parts);
+    const branch = new TemplateBranch(parts);
+    await branch.createDatabase();
+    return branch;
   }
 
   address(): BranchAddress {
@@ -58,12 +62,12 @@ export class TemplateBranch implements BranchRuntime {
    * drops the old one in the background: the caller waits for the copy, not for the old files' removal.
    */
   async reset(): Promise<void> {
-    const { host, database, template } = this.parts;
+    const { host, database } = this.parts;
     const discarded = `${database}_reset_${randomBytes(4).toString('hex')}`;
     await host.allowConnections(database, false);
     await host.renameDatabase(database, discarded);
     try {
-      await host.createDatabase(database, template);
+      await this.createDatabase();
     } finally {
       host.dropLater(discarded);
     }
@@ -108,6 +112,12 @@ export class TemplateBranch implements BranchRuntime {
   async destroy(): Promise<void> {
     // The server may be gone already (stopped by close(), or crashed): then so is the database.
     if (this.parts.host.alive) await this.parts.host.dropDatabase(this.parts.database);
+  }
+
+  /** A spare copy of the template renamed to the branch's name, else a copy made now. */
+  private async createDatabase(): Promise<void> {
+    const { host, database, template, spares } = this.parts;
+    if (!(await spares.take(database))) await host.createDatabase(database, template);
   }
 
   /** The template server goes at exit with every database in it (the driver's closeSync). */

@@ -12,6 +12,10 @@ import { LocalNamedRuntime } from '../local/named-runtime.js';
 import type { CopyStrategy } from './copy-strategy.js';
 import { TemplateBranch, templateDatabaseName, type HostedSnapshot } from './template-branch.js';
 import { TemplateHost } from './template-host.js';
+import { SpareDatabases } from './spare-databases.js';
+
+/** Copies of each template database kept ahead of demand (see SpareDatabases). */
+const SPARES_PER_TEMPLATE = 2;
 import { TemplateNamedRuntime } from './template-named-runtime.js';
 
 const log = logger('template');
@@ -30,6 +34,8 @@ export class TemplateDriver implements Driver {
   private readonly started = new Set<TemplateHost>();
   /** Snapshots of branches, as template databases in a host. */
   private readonly hosted = new Map<string, HostedSnapshot>();
+  /** Copies made ahead, per host and template database. */
+  private readonly spares = new Map<TemplateHost, Map<string, SpareDatabases>>();
   private closed = false;
 
   constructor(
@@ -73,6 +79,8 @@ export class TemplateDriver implements Driver {
     const hosted = this.hosted.get(snapshot.hash);
     if (!hosted) return this.store.remove(snapshot);
     this.hosted.delete(snapshot.hash);
+    this.spares.get(hosted.host)?.get(hosted.database)?.stop(true);
+    this.spares.get(hosted.host)?.delete(hosted.database);
     if (hosted.host.alive) await hosted.host.dropDatabase(hosted.database);
   }
   removeSnapshotSync(snapshot: SnapshotMeta): void {
@@ -83,9 +91,11 @@ export class TemplateDriver implements Driver {
   async startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
     const hosted = this.hosted.get(snapshot.hash);
     const host = hosted?.host ?? (await this.host(snapshot));
+    const template = hosted?.database ?? templateDatabaseName(snapshot.hash);
     return TemplateBranch.start({
       host,
-      template: hosted?.database ?? templateDatabaseName(snapshot.hash),
+      template,
+      spares: this.sparesOf(host, template),
       parentHash: snapshot.hash,
       database: `branch_${branch.id}`,
       password: this.ctx.password,
@@ -156,8 +166,18 @@ export class TemplateDriver implements Driver {
     return host;
   }
 
+  private sparesOf(host: TemplateHost, template: string): SpareDatabases {
+    const ofHost = this.spares.get(host) ?? new Map<string, SpareDatabases>();
+    this.spares.set(host, ofHost);
+    let spares = ofHost.get(template);
+    if (!spares) ofHost.set(template, (spares = new SpareDatabases(host, template, SPARES_PER_TEMPLATE)));
+    return spares;
+  }
+
   private async stopHost(host: TemplateHost): Promise<void> {
     this.started.delete(host);
+    for (const spares of this.spares.get(host)?.values() ?? []) spares.stop(false);
+    this.spares.delete(host);
     for (const [hash, s] of this.hosted) if (s.host === host) this.hosted.delete(hash);
     await host.stop();
   }

@@ -24,6 +24,7 @@ const ADMIN_CONNECTIONS = 4;
  */
 export class TemplateHost {
   private admin: pg.Pool | undefined;
+  private stopping = false;
 
   private constructor(
     private readonly ctx: LocalContext,
@@ -131,6 +132,7 @@ export class TemplateHost {
 
   /** Stops the server and removes its directory (every database in it goes with it). */
   async stop(): Promise<void> {
+    this.stopping = true;
     const admin = this.admin;
     this.admin = undefined;
     await admin?.end().catch(() => undefined);
@@ -141,13 +143,14 @@ export class TemplateHost {
   }
 
   stopSync(): void {
+    this.stopping = true;
     killSync(this.server.pid, 'SIGQUIT', 3000);
     removeDirSync(this.dir);
     if (this.socketDir !== path.join(this.dir, 'run')) removeDirSync(this.socketDir);
   }
 
   private async sql(text: string, values?: unknown[]): Promise<Array<Record<string, unknown>>> {
-    if (!this.alive) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `The template server in ${this.dir} is not running (it was stopped or crashed; its server log is ${path.join(this.dir, 'postgres.log')}). Create new branches from a new engine.`);
+    if (this.stopping || !this.alive) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `The template server in ${this.dir} is not running (it was stopped or crashed; its server log is ${path.join(this.dir, 'postgres.log')}). Create new branches from a new engine.`);
     this.admin ??= this.connect();
     const result = await this.admin.query(text, values);
     return result.rows as Array<Record<string, unknown>>;
