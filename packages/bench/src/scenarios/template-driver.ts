@@ -68,7 +68,11 @@ export const templateDriver: Scenario = {
       status: results.length ? 'ok' : 'not available',
       results,
       charts: [{ kind: 'distribution', title: 'Cold branch creation → first query, template vs local driver', file: 'template-driver.svg', yLabel: 'ms', log: true }],
-      notes: [...notes, 'Same snapshot (sync-store) and cache directory for both drivers; one sample of each in turn.'],
+      notes: [
+        ...notes,
+        'Same snapshot (sync-store) and cache directory for both drivers; one sample of each in turn.',
+        'The template driver keeps two copies of the template ahead and replaces a taken one in the background, partly while the next local sample runs.',
+      ],
     };
     return result;
   },
