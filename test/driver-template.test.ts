@@ -117,19 +117,25 @@ describe('template driver', () => {
   });
 
   it('keeps copies of the template ahead: a new branch is a spare database renamed', async () => {
-    await using first = await snap.branch();
-    const spares = async () => query<{ oid: number; datname: string }>(first.url.replace(/\/[^/]*$/, '/template1'), "select oid::int, datname from pg_database where datname like 'spare\\_%'");
-    let ready: Array<{ oid: number }> = [];
-    for (let i = 0; i < 200 && ready.length < 2; i++) {
-      ready = await spares();
-      if (ready.length < 2) await new Promise((r) => setTimeout(r, 50));
+    const own = await createEngine({ cacheDir, driver: 'template' }); // one template in its server
+    try {
+      const s = await own.snapshot({ name: 'relay', sql: [RECIPE] });
+      const first = await s.branch();
+      const spares = async () => query<{ oid: number }>(first.url.replace(/\/[^/]*$/, '/template1'), "select oid::int from pg_database where datname like 'spare\\_%'");
+      let ready: Array<{ oid: number }> = [];
+      for (let i = 0; i < 200 && ready.length < 2; i++) {
+        ready = await spares();
+        if (ready.length < 2) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(ready).toHaveLength(2);
+      const next = await s.branch();
+      const [mine] = await query<{ oid: number }>(next.url, 'select oid::int from pg_database where datname = current_database()');
+      expect(ready.map((r) => r.oid)).toContain(mine!.oid);
+      const [{ n }] = (await query<{ n: number }>(next.url, 'select count(*)::int as n from relay.accounts')) as [{ n: number }];
+      expect(n).toBeGreaterThan(0);
+    } finally {
+      await own.close();
     }
-    expect(ready).toHaveLength(2);
-    await using next = await snap.branch();
-    const [mine] = await query<{ oid: number }>(next.url, 'select oid::int from pg_database where datname = current_database()');
-    expect(ready.map((r) => r.oid)).toContain(mine!.oid);
-    const [{ n }] = (await query<{ n: number }>(next.url, 'select count(*)::int as n from relay.accounts')) as [{ n: number }];
-    expect(n).toBeGreaterThan(0);
   });
 
   it('destroys a branch (its database), twice safely, and rejects use afterwards', async () => {
