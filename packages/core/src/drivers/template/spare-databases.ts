@@ -54,7 +54,7 @@ export class SpareDatabases {
     try {
       while (!this.stopped && this.host.alive && this.ready.length < this.target) {
         const spare = `spare_${randomBytes(4).toString('hex')}`;
-        await this.host.createDatabase(spare, this.template);
+        await this.host.createDatabase(spare, this.template, 'later');
         if (this.stopped) this.host.dropLater(spare);
         else this.ready.push(spare);
       }

@@ -109,9 +109,17 @@ export class TemplateBranch implements BranchRuntime {
     return meta;
   }
 
+  /**
+   * Ends its sessions and moves the database out of the way (its URL answers "does not exist" from then on); the
+   * old files are dropped in the background. The server may be gone already (close(), a crash): so is the database.
+   */
   async destroy(): Promise<void> {
-    // The server may be gone already (stopped by close(), or crashed): then so is the database.
-    if (this.parts.host.alive) await this.parts.host.dropDatabase(this.parts.database);
+    const { host, database } = this.parts;
+    if (!host.alive) return;
+    const discarded = `${database}_gone_${randomBytes(4).toString('hex')}`;
+    await host.allowConnections(database, false);
+    await host.renameDatabase(database, discarded);
+    host.dropLater(discarded);
   }
 
   /** A spare copy of the template renamed to the branch's name, else a copy made now. */

@@ -14,8 +14,12 @@ import type { CopyStrategy } from './copy-strategy.js';
 
 const log = logger('template');
 
-/** Admin connections per host: databases are created and dropped on several at once (pool refills). */
-const ADMIN_CONNECTIONS = 4;
+/**
+ * Admin connections per host, by lane: what a caller waits for ('now': branches created at once by pool refills)
+ * and what nobody waits for ('later': spare copies, drops), kept apart so a branch never queues behind them.
+ */
+const LANES = { now: 3, later: 1 } as const;
+type Lane = keyof typeof LANES;
 
 /**
  * One Postgres server for one snapshot, on a copy-on-write clone of the snapshot's data directory, in which the
@@ -23,7 +27,7 @@ const ADMIN_CONNECTIONS = 4;
  * under the engine's session like a branch's, so the reaper stops and removes it after its owner died.
  */
 export class TemplateHost {
-  private admin: pg.Pool | undefined;
+  private readonly admin = new Map<Lane, pg.Pool>();
   private stopping = false;
 
   private constructor(
@@ -76,18 +80,19 @@ export class TemplateHost {
   get pid(): number {
     return this.server.pid;
   }
+  /** False once stopping, and after the server died. */
   get alive(): boolean {
-    return !hasExited(this.server.pid);
+    return !this.stopping && !hasExited(this.server.pid);
   }
 
   /** A new database with the content of `template` (which nobody may be connected to). */
-  async createDatabase(name: string, template: string): Promise<void> {
-    await this.sql(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}${this.strategy.clause}`);
+  async createDatabase(name: string, template: string, lane: Lane = 'now'): Promise<void> {
+    await this.sql(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}${this.strategy.clause}`, undefined, lane);
   }
 
   /** Drops a database, ending its sessions. */
-  async dropDatabase(name: string): Promise<void> {
-    await this.sql(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+  async dropDatabase(name: string, lane: Lane = 'now'): Promise<void> {
+    await this.sql(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`, undefined, lane);
   }
 
   /** Renames a database nobody is connected to. */
@@ -100,7 +105,7 @@ export class TemplateHost {
    * on a busy ext4), and nothing waits for it. Failures are logged; the database goes with the server anyway.
    */
   dropLater(name: string): void {
-    this.dropDatabase(name).catch((err: unknown) => log('template server %s: dropping %s failed: %s', this.dir, name, describeCause(err)));
+    this.dropDatabase(name, 'later').catch((err: unknown) => log('template server %s: dropping %s failed: %s', this.dir, name, describeCause(err)));
   }
 
   /** Stops (false) or restores (true) connections to a database; stopping also ends the sessions it has. */
@@ -133,9 +138,10 @@ export class TemplateHost {
   /** Stops the server and removes its directory (every database in it goes with it). */
   async stop(): Promise<void> {
     this.stopping = true;
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.end().catch(() => undefined);
+    const pools = [...this.admin.values()];
+    this.admin.clear();
+    // Not awaited: ending waits for queries in flight, which the server's stop ends anyway.
+    for (const pool of pools) pool.end().catch(() => undefined);
     await this.server.stop('immediate');
     await removeDir(this.dir);
     if (this.socketDir !== path.join(this.dir, 'run')) await removeDir(this.socketDir);
@@ -149,16 +155,17 @@ export class TemplateHost {
     if (this.socketDir !== path.join(this.dir, 'run')) removeDirSync(this.socketDir);
   }
 
-  private async sql(text: string, values?: unknown[]): Promise<Array<Record<string, unknown>>> {
-    if (this.stopping || !this.alive) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `The template server in ${this.dir} is not running (it was stopped or crashed; its server log is ${path.join(this.dir, 'postgres.log')}). Create new branches from a new engine.`);
-    this.admin ??= this.connect();
-    const result = await this.admin.query(text, values);
+  private async sql(text: string, values?: unknown[], lane: Lane = 'now'): Promise<Array<Record<string, unknown>>> {
+    if (!this.alive) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `The template server in ${this.dir} is not running (it was stopped or crashed; its server log is ${path.join(this.dir, 'postgres.log')}). Create new branches from a new engine.`);
+    let pool = this.admin.get(lane);
+    if (!pool) this.admin.set(lane, (pool = this.connect(LANES[lane])));
+    const result = await pool.query(text, values);
     return result.rows as Array<Record<string, unknown>>;
   }
 
   /** Over the unix socket, to template1: the one database that is never a branch's or a snapshot's. */
-  private connect(): pg.Pool {
-    const pool = new pg.Pool({ host: this.socketDir, port: this.server.port, user: SUPERUSER, password: this.ctx.password, database: 'template1', max: ADMIN_CONNECTIONS });
+  private connect(max: number): pg.Pool {
+    const pool = new pg.Pool({ host: this.socketDir, port: this.server.port, user: SUPERUSER, password: this.ctx.password, database: 'template1', max });
     pool.on('error', (err) => log('template server %s: admin connection lost: %s', this.dir, describeCause(err)));
     return pool;
   }
