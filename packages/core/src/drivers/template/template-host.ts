@@ -22,7 +22,8 @@ const LANES = { now: 3, later: 1 } as const;
 type Lane = keyof typeof LANES;
 
 /**
- * One Postgres server for one snapshot, on a copy-on-write clone of the snapshot's data directory, in which the
+ * One Postgres server for one snapshot, on a clone of the snapshot's data directory (a copy where the cloner is
+ * overlay, see start()), in which the
  * snapshot's database is a template and every branch is a database created from it. Its directory is filed
  * under the engine's session like a branch's, so the reaper stops and removes it after its owner died.
  */
