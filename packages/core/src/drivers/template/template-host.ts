@@ -23,9 +23,9 @@ type Lane = keyof typeof LANES;
 
 /**
  * One Postgres server for one snapshot, on a clone of the snapshot's data directory (a copy where the cloner is
- * overlay, see start()), in which the
- * snapshot's database is a template and every branch is a database created from it. Its directory is filed
- * under the engine's session like a branch's, so the reaper stops and removes it after its owner died.
+ * overlay, see start()), in which the snapshot's database is a template and every branch is a database created
+ * from it. Its directory is filed under the engine's session like a branch's, so the reaper stops and removes it
+ * after its owner died.
  */
 export class TemplateHost {
   private readonly admin = new Map<Lane, pg.Pool>();
