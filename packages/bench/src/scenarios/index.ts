@@ -8,6 +8,7 @@ import { poolHandout } from './pool-handout.js';
 import { resetDestroy } from './reset-destroy.js';
 import { snapshotSize } from './snapshot-size.js';
 import { storage } from './storage.js';
+import { templateDriver } from './template-driver.js';
 
 /** Every scenario, in report order. */
-export const SCENARIOS: Scenario[] = [branchCreation, snapshotSize, poolHandout, resetDestroy, coldStart, storage, memory, peers, endToEnd];
+export const SCENARIOS: Scenario[] = [branchCreation, templateDriver, snapshotSize, poolHandout, resetDestroy, coldStart, storage, memory, peers, endToEnd];

@@ -3,9 +3,10 @@ import { dockerRegistration } from './docker/docker-setup.js';
 import type { Driver, DriverRegistration } from './driver.js';
 import type { DriverRequest } from './driver-request.js';
 import { localRegistration } from './local/local-registration.js';
+import { templateRegistration } from './template/template-registration.js';
 
 /** Every driver, in the order driver 'auto' tries them. Adding a driver: its folder, and one line here. */
-export const DRIVERS = [localRegistration, dockerRegistration] as const satisfies readonly DriverRegistration[];
+export const DRIVERS = [localRegistration, dockerRegistration, templateRegistration] as const satisfies readonly DriverRegistration[];
 
 /** A driver's name, or 'auto' (the first of the auto drivers that can run here). */
 export type DriverChoice = 'auto' | (typeof DRIVERS)[number]['name'];
