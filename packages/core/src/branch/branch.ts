@@ -109,6 +109,10 @@ export class Branch implements AsyncDisposable {
   get containerId(): string | undefined {
     return this.current().details().containerId;
   }
+  /** @internal True when the branch is one database of a server other branches share (template driver). */
+  get sharesServer(): boolean {
+    return this.current().details().sharedServer === true;
+  }
   /** `postgresql://postgres:…@HOST:PORT/DATABASE`: works with pg, psql, Prisma, Drizzle. Contains the password. */
   get url(): string {
     return addressUrl(this.current().address());

@@ -19,6 +19,8 @@ export interface BranchDetails {
   pid?: number;
   /** Container id. */
   containerId?: string;
+  /** True when the server also serves other branches (one database each): count and end only this database's clients. */
+  sharedServer?: boolean;
 }
 
 /** A running branch server as its driver sees it. */

@@ -9,7 +9,7 @@ const log = logger('server');
 /** Client backends other than the asking one: the test file's own connections. */
 const COUNT_CLIENTS = "select count(*)::int as n from pg_stat_get_activity(null) where backend_type = 'client backend' and pid <> pg_backend_pid()";
 /** A client backend's process title: `postgres: USER DATABASE HOST(PORT) …` or `… [local] …` (auxiliary processes differ). */
-const CLIENT_TITLE = /^postgres: (?:\S+: )?\S+ \S+ (?:\[local\]|\S+\(\d+\))/;
+const CLIENT_TITLE = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))/;
 
 type Counter = { count(): Promise<number>; close(): Promise<void> };
 
@@ -29,7 +29,9 @@ export async function drainClients(branch: Branch, timeoutMs: number): Promise<n
   const deadline = performance.now() + timeoutMs;
   let counter: Counter | undefined;
   try {
-    counter = (await processCounter(branch.pid)) ?? (await sqlCounter(branch, timeoutMs));
+    // A branch that is one database of a shared server (template driver) counts only its own database's clients.
+    const only = branch.sharesServer ? branch.address().database : undefined;
+    counter = (await processCounter(branch.pid, only)) ?? (await sqlCounter(branch, timeoutMs, only));
     let pause = 2;
     for (;;) {
       const open = await counter.count();
@@ -47,13 +49,16 @@ export async function drainClients(branch: Branch, timeoutMs: number): Promise<n
 }
 
 /** Counts a local postmaster's client backends through /proc, or undefined where that cannot work. */
-async function processCounter(pid: number | undefined): Promise<Counter | undefined> {
+async function processCounter(pid: number | undefined, database: string | undefined): Promise<Counter | undefined> {
   if (pid === undefined) return undefined;
   const children = `/proc/${pid}/task/${pid}/children`;
   const count = async (): Promise<number> => {
     const pids = (await readFile(children, 'utf8')).split(' ').filter(Boolean);
     const titles = await Promise.all(pids.map((child) => readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => ''))); // exited meanwhile
-    return titles.filter((t) => CLIENT_TITLE.test(t.replaceAll('\0', ' '))).length;
+    return titles.filter((t) => {
+      const client = CLIENT_TITLE.exec(t.replaceAll('\0', ' '));
+      return client !== null && (database === undefined || client[1] === database);
+    }).length;
   };
   try {
     await count();
@@ -64,14 +69,14 @@ async function processCounter(pid: number | undefined): Promise<Counter | undefi
 }
 
 /** Counts client backends in pg_stat_activity over one connection (the unix socket where the driver offers one). */
-async function sqlCounter(branch: Branch, timeoutMs: number): Promise<Counter> {
+async function sqlCounter(branch: Branch, timeoutMs: number, database: string | undefined): Promise<Counter> {
   const client = new pg.Client(
     { ...branch.adminConnection(), connectionTimeoutMillis: timeoutMs },
   );
   client.on('error', () => undefined); // the branch may go away meanwhile: the awaited calls reject
   await client.connect();
   return {
-    count: async () => (await client.query<{ n: number }>(COUNT_CLIENTS)).rows[0]!.n,
+    count: async () => (await client.query<{ n: number }>(database === undefined ? COUNT_CLIENTS : `${COUNT_CLIENTS} and datname = $1`, database === undefined ? [] : [database])).rows[0]!.n,
     close: () => client.end().catch(() => undefined),
   };
 }

@@ -50,7 +50,7 @@ export class TemplateBranch implements BranchRuntime {
     return { host: '127.0.0.1', port: host.port, database, user: SUPERUSER, password, socketDir: host.socketDir };
   }
   details(): BranchDetails {
-    return { dir: this.parts.host.dir, pid: this.parts.host.pid };
+    return { dir: this.parts.host.dir, pid: this.parts.host.pid, sharedServer: true };
   }
   /** False after suspend(), and when the template server died. */
   get running(): boolean {
