@@ -3,6 +3,8 @@ export interface BranchResources {
   pid?: number;
   dir?: string;
   containerId?: string;
+  /** The branch's database (the template driver's branches are databases of a shared server). */
+  database?: string;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { DriverChecks } from './driver-checks.js';
 import { dockerChecks } from './docker-checks.js';
 import { dockerUnavailable, TEST_IMAGE } from './docker.js';
 import { localChecks } from './local-checks.js';
+import { PSQL, templateChecks } from './template-checks.js';
+import { existsSync } from 'node:fs';
 import { clonerRoot, type TestRoot } from './targets.js';
 
 /** Scenarios of the shared branching suite, by id (see branching-suite.ts). */
@@ -60,6 +62,13 @@ export function suiteTarget(spec: Omit<EngineOptions, 'cacheDir'>): SuiteTarget 
       const info = { driver: 'docker', cloner: storage === 'bind' ? 'btrfs' : 'docker-layers', image: docker.image, postgresVersion: expect.stringMatching(/^18/) };
       const found = { path: root.path, unavailable: dockerUnavailable() ?? root.unavailable };
       return target(`docker driver, ${storage} storage`, `docker-${storage}`, { ...spec, docker }, found, info, dockerChecks(storage));
+    }
+    case 'template': {
+      // The template server's data directory is a clone of the snapshot's: the cloner's filesystem is its root.
+      const cloner = fixed('cloner', spec.cloner);
+      const info = { driver: 'template', cloner: 'template-database', postgresVersion: expect.stringMatching(/^18/) };
+      const found = { ...clonerRoot(cloner), unavailable: clonerRoot(cloner).unavailable ?? (existsSync(PSQL) ? undefined : `${PSQL} is needed to look into the template server`) };
+      return target(`template driver, ${cloner} cloner`, `template-${cloner}`, spec, found, info, templateChecks);
     }
     default:
       throw new Error(`No suite target for driver ${String(spec.driver)}: add its case to test/support/suite-target.ts`);

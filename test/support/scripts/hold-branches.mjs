@@ -12,7 +12,7 @@ process.stdout.write(
   JSON.stringify({
     ready: true,
     session: engine.info().session,
-    branches: branches.map((b) => ({ pid: b.pid, dir: b.dir, containerId: b.containerId })),
+    branches: branches.map((b) => ({ pid: b.pid, dir: b.dir, containerId: b.containerId, database: b.connectionOptions().database })),
     child: child.hash,
   }) + '\n',
 );
