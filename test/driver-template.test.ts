@@ -306,7 +306,6 @@ describe('template driver', () => {
   });
 
   it('runs named branches as servers of their own: pgbranch create/ls/suspend/resume/rm --driver template', async () => {
-    // Named branches are listed per driver: `ls` without --driver shows the local driver's.
     const args = ['--cache-dir', cacheDir, '--driver', 'template'];
     try {
       expect(cli(['create', 'tpl-named', '--from', 'relay', ...args])).toMatch(/tpl-named: running/);
@@ -316,6 +315,10 @@ describe('template driver', () => {
       const [listed] = JSON.parse(cli(['ls', '--json', ...args])) as Array<{ name: string; state: string; dir: string }>;
       expect(listed).toMatchObject({ name: 'tpl-named', state: 'running' });
       expect(postgresProcessesUnder(listed!.dir)).toHaveLength(1);
+      // Without --driver, `ls`, `url` and `rm` find the branch by its record, whichever driver runs it.
+      const everyDriver = JSON.parse(cli(['ls', '--json', '--cache-dir', cacheDir])) as Array<{ name: string; driver: string }>;
+      expect(everyDriver).toEqual([expect.objectContaining({ name: 'tpl-named', driver: 'template' })]);
+      expect(cli(['url', 'tpl-named', '--cache-dir', cacheDir]).trim()).toBe(url);
       cli(['suspend', 'tpl-named', ...args]);
       expect(await outcome(url)).toBe('ECONNREFUSED');
       cli(['resume', 'tpl-named', ...args]);

@@ -133,3 +133,15 @@ export async function listNamedDirs(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
 }
+
+/** One entry per driver that runs named branches in `root` (with its Docker settings), to open that driver with. */
+export async function recordedDrivers(root: string): Promise<Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>> {
+  const byDriver = new Map<string, Pick<NamedBranchMeta, 'driver' | 'docker'>>();
+  for (const name of await listNamedDirs(root)) {
+    const meta = await readNamedMeta(path.join(root, name));
+    // A directory without a readable record (creation interrupted) is listed, as broken, by the local driver.
+    const driver = meta?.driver ?? 'local';
+    if (!byDriver.has(driver)) byDriver.set(driver, { driver, docker: meta?.docker });
+  }
+  return [...byDriver.values()];
+}

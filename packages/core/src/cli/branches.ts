@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { openEngine, type Engine, type EngineUse } from '../engine/engine.js';
-import { BranchBrokenError, UsageError } from '../errors.js';
+import { BranchBrokenError, describeCause, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { parseTtl, readNamedMeta } from '../cache/named-record.js';
+import { parseTtl, readNamedMeta, recordedDrivers } from '../cache/named-record.js';
 import { resolveOptions } from '../options.js';
 import type { DriverChoice } from '../drivers/registry.js';
 import type { Snapshot } from '../branch/branch.js';
@@ -84,31 +84,52 @@ async function resolveSource(named: NamedBranches, engine: Engine, args: CreateA
   );
 }
 
+/** Every named branch of the cache directory, whichever driver runs it (only `--driver`'s when given). */
+async function listAll(cli: CliContext): Promise<{ list: NamedBranchInfo[]; notes: string[] }> {
+  if (cli.driver) return { list: await withNamed(cli, (named) => named.list(), undefined, 'read'), notes: [] };
+  const records = await recordedDrivers(path.join(resolveOptions({ cacheDir: cli.cacheDir }).cacheDir, 'named'));
+  const list: NamedBranchInfo[] = [];
+  const notes: string[] = [];
+  for (const record of records) {
+    const options = { cacheDir: cli.cacheDir, driver: record.driver as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) };
+    try {
+      const engine = await openEngine(options, 'read');
+      try {
+        list.push(...(await engine.named().list()));
+      } finally {
+        await engine.close();
+      }
+    } catch (err) {
+      notes.push(`branches of the ${record.driver} driver not listed: ${describeCause(err)}`);
+    }
+  }
+  return { list: list.sort((a, b) => a.name.localeCompare(b.name)), notes };
+}
+
 /** `pgbranch ls`: every named branch with its state. */
 export async function runList(cli: CliContext): Promise<number> {
-  return withNamed(cli, async (named) => {
-    const list = await named.list();
-    if (cli.json) {
-      cli.out(JSON.stringify(list));
-      return 0;
-    }
-    if (list.length === 0) {
-      cli.out('no named branches (pgbranch create NAME --from SNAPSHOT makes one)');
-      return 0;
-    }
-    const rows = list.map((b) => [
-      b.name,
-      b.state + (b.connections ? ` (${b.connections} conn)` : ''),
-      b.fromBranch ? `${b.fromBranch} (branch)` : b.snapshot.name,
-      b.port ? String(b.port) : '-',
-      ago(b.lastUsedAt),
-      b.expiresAt ? (b.expired ? 'expired' : `in ${until(b.expiresAt)}`) : '-',
-      Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
-    ]);
-    table(cli, ['NAME', 'STATE', 'FROM', 'PORT', 'LAST USED', 'EXPIRES', 'LABELS'], rows);
-    for (const b of list.filter((x) => x.problem)) cli.out(`${b.name}: ${b.problem}`);
+  const { list, notes } = await listAll(cli);
+  for (const note of notes) process.stderr.write(`pgbranch: ${note}\n`);
+  if (cli.json) {
+    cli.out(JSON.stringify(list));
     return 0;
-  }, undefined, 'read');
+  }
+  if (list.length === 0) {
+    cli.out('no named branches (pgbranch create NAME --from SNAPSHOT makes one)');
+    return 0;
+  }
+  const rows = list.map((b) => [
+    b.name,
+    b.state + (b.connections ? ` (${b.connections} conn)` : ''),
+    b.fromBranch ? `${b.fromBranch} (branch)` : b.snapshot.name,
+    b.port ? String(b.port) : '-',
+    ago(b.lastUsedAt),
+    b.expiresAt ? (b.expired ? 'expired' : `in ${until(b.expiresAt)}`) : '-',
+    Object.entries(b.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+  ]);
+  table(cli, ['NAME', 'STATE', 'FROM', 'PORT', 'LAST USED', 'EXPIRES', 'LABELS'], rows);
+  for (const b of list.filter((x) => x.problem)) cli.out(`${b.name}: ${b.problem}`);
+  return 0;
 }
 
 /** `pgbranch url NAME`: the connection URL (with the password: this is what the user asked for). */

@@ -11,7 +11,7 @@ import { openEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../cache/session.js';
 import { describeCause } from '../errors.js';
 import { collectNamedBranches, type CollectedBranch } from '../named/named-gc.js';
-import { listNamedDirs, readNamedMeta, type NamedBranchMeta } from '../cache/named-record.js';
+import { recordedDrivers, type NamedBranchMeta } from '../cache/named-record.js';
 import { pruneLocalSnapshots } from '../cache/prune-snapshots.js';
 import { removeOrphanAccounts } from '../system/server-account.js';
 
@@ -29,7 +29,7 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
     directories: [...local.directories, ...(docker?.directories ?? [])],
   };
   const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], snapshotBytes: 0, note: describeCause(err) }));
-  for (const record of await otherDrivers(layout)) {
+  for (const record of (await recordedDrivers(path.join(layout.root, 'named'))).filter((r) => r.driver !== 'local')) {
     if (record.driver === 'docker' && !docker) continue; // Docker not reachable: said in the summary
     const collected = await namedOf(layout, record).catch((err: unknown) => ((cache.note = `${record.driver} branches not checked: ${describeCause(err)}`), []));
     cache.branches.push(...collected);
@@ -89,17 +89,6 @@ async function dockerReport(layout: CacheLayout, dockerHost: string | undefined,
   const report = await reapDockerOrphans(docker, layout);
   report.directories.push(...(await pruneSnapshotImages(docker, layout, policy)));
   return report;
-}
-
-/** One named branch record per driver other than local (with its Docker settings), to open that driver with. */
-async function otherDrivers(layout: CacheLayout): Promise<Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>> {
-  const root = path.join(layout.root, 'named');
-  const byDriver = new Map<string, Pick<NamedBranchMeta, 'driver' | 'docker'>>();
-  for (const name of await listNamedDirs(root)) {
-    const meta = await readNamedMeta(path.join(root, name));
-    if (meta?.driver && meta.driver !== 'local' && !byDriver.has(meta.driver)) byDriver.set(meta.driver, { driver: meta.driver, docker: meta.docker });
-  }
-  return [...byDriver.values()];
 }
 
 /** Expired and broken named branches of one driver other than local. */
