@@ -1,6 +1,6 @@
 export { createEngine, Engine, type EngineInfo, type SnapshotRequest } from './engine/engine.js';
 export { Snapshot, Branch, type BranchOptions, type ConnectionOptions } from './branch/branch.js';
-export type { SnapshotMeta } from './snapshot/snapshot-meta.js';
+export type { StoredSnapshot } from './snapshot/stored-snapshot.js';
 export type { SnapshotRecipe } from './snapshot/recipe.js';
 export type { ClonerName } from './cloners/cloner.js';
 export { probeCloners, type ProbeResult } from './cloners/select-cloner.js';

@@ -4,7 +4,7 @@ import { addressUrl, socketConnection, tcpConnection } from '../drivers/address.
 import type { BranchAddress, BranchRuntime } from '../drivers/driver.js';
 import { UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import type { BranchContext } from './branch-context.js';
 
 const log = logger('branch');
@@ -31,7 +31,7 @@ export class Snapshot {
   /** @internal */
   constructor(
     private readonly ctx: BranchContext,
-    readonly meta: SnapshotMeta,
+    readonly meta: StoredSnapshot,
     /** True when this snapshot was found stored instead of being seeded now. */
     readonly reused: boolean,
     private readonly requestedName?: string,

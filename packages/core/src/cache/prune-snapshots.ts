@@ -2,7 +2,7 @@ import { removeDir } from '../cloners/remove-dir.js';
 import { diskUsage } from './disk-usage.js';
 import type { CacheLayout } from './layout.js';
 import { imagesToPrune, type PrunePolicy } from './prune-policy.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 
 /**
  * Removes local snapshots beyond the newest `policy.keep` or older than `policy.maxAgeDays` (the same policy
@@ -11,7 +11,7 @@ import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
  */
 export async function pruneLocalSnapshots(
   layout: CacheLayout,
-  snapshots: SnapshotMeta[],
+  snapshots: StoredSnapshot[],
   policy: PrunePolicy,
   keep: Set<string>,
 ): Promise<{ directories: string[]; bytes: number }> {

@@ -6,7 +6,7 @@ import type { CacheLayout } from './layout.js';
 import { describeCause, hintFor, PgbranchError } from '../errors.js';
 import { logger } from '../log.js';
 import { exec } from '../system/exec.js';
-import { markComplete, metaFor, treeSize, writeMeta, type SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import { markComplete, metaFor, treeSize, writeMeta, type StoredSnapshot } from '../snapshot/stored-snapshot.js';
 
 const log = logger('seed');
 
@@ -15,7 +15,7 @@ const log = logger('seed');
  * synced to disk, metadata written, renamed into place, and the completion marker written last,
  * so a crash at any point leaves either nothing or an incomplete directory that is rebuilt.
  */
-export async function storeSnapshot(layout: CacheLayout, job: BuildJob, buildDir: string, postgresVersion: string): Promise<SnapshotMeta> {
+export async function storeSnapshot(layout: CacheLayout, job: BuildJob, buildDir: string, postgresVersion: string): Promise<StoredSnapshot> {
   const dataDir = path.join(buildDir, 'data');
   await exec('sync', ['-f', dataDir]).catch((err: Error) => log('sync -f failed (%s); relying on fsync of the marker', err.message));
   const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion });

@@ -3,7 +3,7 @@ import type { EngineUse } from '../cache/engine-use.js';
 import type { SessionRecord } from '../cache/session.js';
 import type { ProbeResult } from '../cloners/select-cloner.js';
 import type { BuildJob } from '../snapshot/build-job.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import type { NamedRuntime } from './named-runtime.js';
 import type { ReapReport } from './reaper.js';
 import type { DriverRequest } from './driver-request.js';
@@ -37,7 +37,7 @@ export interface BranchRuntime {
   /** Takes connections again, with the data as it was, on the same address. */
   resume(): Promise<void>;
   /** Stores the current state as a new snapshot; the branch runs on afterwards as before. */
-  snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta>;
+  snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<StoredSnapshot>;
   /** Stops the server and removes everything of the branch. */
   destroy(): Promise<void>;
   /** Best-effort synchronous cleanup at process exit. */
@@ -72,18 +72,18 @@ export interface Driver {
   /** Settings every server runs with (defaults, the user's, the driver's own); those that shape data are hashed. */
   readonly settings: Record<string, string>;
   /** A complete snapshot's metadata, or undefined when it is not stored (or only half built). */
-  findSnapshot(hash: string): Promise<SnapshotMeta | undefined>;
+  findSnapshot(hash: string): Promise<StoredSnapshot | undefined>;
   /** Every complete snapshot this driver has stored for the cache directory. */
-  listSnapshots(): Promise<SnapshotMeta[]>;
+  listSnapshots(): Promise<StoredSnapshot[]>;
   /** Records another name a stored snapshot was asked for. */
-  nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void>;
+  nameSnapshot(snapshot: StoredSnapshot, name: string): Promise<void>;
   /** Builds and stores a snapshot; leaves nothing behind on failure. */
-  buildSnapshot(job: BuildJob): Promise<SnapshotMeta>;
+  buildSnapshot(job: BuildJob): Promise<StoredSnapshot>;
   /** Starts a branch of a stored snapshot. */
-  startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime>;
+  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime>;
   /** Removes a snapshot this driver stored (used for snapshots of branches). */
-  removeSnapshot(snapshot: SnapshotMeta): Promise<void>;
-  removeSnapshotSync(snapshot: SnapshotMeta): void;
+  removeSnapshot(snapshot: StoredSnapshot): Promise<void>;
+  removeSnapshotSync(snapshot: StoredSnapshot): void;
   /** How named branches (which outlive engines) run with this driver. */
   named(dirOf: (name: string) => string): NamedRuntime;
   /** Removes what dead owners left behind. */

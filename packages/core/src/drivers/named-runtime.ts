@@ -1,6 +1,6 @@
 import type { NamedBranchMeta } from '../cache/named-record.js';
 import type { BuildJob } from '../snapshot/build-job.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import type { BranchAddress } from './address.js';
 
 /** An engine branch whose server is stopped, to be turned into a named branch. */
@@ -27,12 +27,12 @@ export interface NamedRuntime {
   /** What this driver records in a new branch's record besides the common fields. */
   recordFields(): Partial<NamedBranchMeta>;
   /** Makes the branch's data from `parent` (a copy-on-write clone; nothing for Docker image storage). */
-  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void>;
+  prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void>;
   /**
    * Starts the server on `meta.port` (a free one when 0) and records it in `meta`. `password`: the superuser
    * password the data carries right now (to wait for the server with).
    */
-  start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void>;
+  start(meta: NamedBranchMeta, parent: StoredSnapshot, password: string): Promise<void>;
   /** The server, when it runs. */
   live(meta: NamedBranchMeta): Promise<LiveServer | undefined>;
   /** 'fast' keeps the data consistent (clean shutdown); 'immediate' is for data about to be thrown away. */
@@ -42,13 +42,13 @@ export interface NamedRuntime {
   /** Removes what lives outside the branch directory (a container, a socket directory). */
   removeOutside(meta: NamedBranchMeta): Promise<void>;
   /** Stores the stopped branch's data as a snapshot (to branch a branch). */
-  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta>;
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<StoredSnapshot>;
   /**
    * Takes over the data of an engine branch whose server is stopped, and returns the snapshot the named branch
    * starts from: `parent` when the data could be moved into place as it is (local driver: a rename, no copy), else
    * a snapshot frozen from the branch for this named branch alone (marked `ownSnapshot`, removed with it).
    */
-  adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta>;
+  adopt(meta: NamedBranchMeta, source: AdoptSource, parent: StoredSnapshot): Promise<StoredSnapshot>;
   /** Where clients reach the branch, with `password` (unix socket directory where there is one). */
   address(meta: NamedBranchMeta, password: string): BranchAddress;
 }

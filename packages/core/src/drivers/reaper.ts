@@ -3,7 +3,7 @@ import path from 'node:path';
 import { removeDir } from '../cloners/remove-dir.js';
 import { logger } from '../log.js';
 import { isAlive, servesDataDir, waitForExit } from '../system/proc.js';
-import { readCompleteMeta } from '../snapshot/snapshot-meta.js';
+import { readCompleteMeta } from '../snapshot/stored-snapshot.js';
 import { diskUsage } from '../cache/disk-usage.js';
 import type { CacheLayout } from '../cache/layout.js';
 import { closeSession, listSessions, sessionAlive } from '../cache/session.js';

@@ -13,7 +13,7 @@ import type { Driver } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import { Snapshot } from '../branch/branch.js';
 import type { BranchContext, TrackedResource } from '../branch/branch-context.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import { NamedBranches } from '../named/named-branches.js';
 import { registerForExit } from './exit-cleanup.js';
@@ -182,7 +182,7 @@ export class Engine implements AsyncDisposable {
   }
 
   /** Every complete snapshot this engine's driver has stored, newest first, with the other names it was asked for. */
-  async storedSnapshots(): Promise<SnapshotMeta[]> {
+  async storedSnapshots(): Promise<StoredSnapshot[]> {
     const metas = await this.driver.listSnapshots();
     return metas.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }

@@ -5,7 +5,7 @@ import { removeDir } from '../cloners/remove-dir.js';
 import { addressUrl } from '../drivers/address.js';
 import { freePort } from '../drivers/local/ports.js';
 import type { Branch, Snapshot } from '../branch/branch.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { clientConnections } from './activity.js';
@@ -290,7 +290,7 @@ export class NamedBranches {
   }
 
   /** Freezes another named branch's current state as a snapshot, under that branch's lock. */
-  private freezeBranch(source: string, forName: string): Promise<SnapshotMeta> {
+  private freezeBranch(source: string, forName: string): Promise<StoredSnapshot> {
     return this.records.locked(source, async () => this.servers.freeze(await this.meta(source), forName));
   }
 

@@ -8,7 +8,7 @@ import type { Driver } from '../drivers/driver.js';
 import type { LiveServer, NamedRuntime } from '../drivers/named-runtime.js';
 import { describeCause, ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
-import type { SnapshotMeta } from '../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { applyBranchPassword, newBranchPassword, readBranchPassword, readParentPassword } from './branch-credentials.js';
 import type { NamedRecords } from './named-records.js';
 
@@ -37,7 +37,7 @@ export class NamedServers {
   }
 
   /** The stored snapshot a branch was made from; a UsageError when it is gone from the cache. */
-  async parentOf(meta: NamedBranchMeta): Promise<SnapshotMeta> {
+  async parentOf(meta: NamedBranchMeta): Promise<StoredSnapshot> {
     const snap = await this.ctx.driver.findSnapshot(meta.snapshot.hash);
     if (!snap) {
       throw new UsageError(
@@ -49,7 +49,7 @@ export class NamedServers {
   }
 
   /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta, why: string): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, why: string): Promise<void> {
     try {
       await this.runtime.start(meta, parent, this.dataPassword(meta));
       if (meta.credentials !== 'own') await this.ownCredentials(meta);
@@ -77,14 +77,14 @@ export class NamedServers {
   }
 
   /** Replaces the data with a fresh copy of `parent` (which carries its snapshot's password again). */
-  async reclone(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  async reclone(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
     delete meta.credentials;
     await this.runtime.discard(meta);
     await this.runtime.prepare(meta, parent);
   }
 
   /** Freezes a branch's current state as a snapshot (a clean stop for a consistent copy), then starts it again. */
-  async freeze(meta: NamedBranchMeta, forName: string): Promise<SnapshotMeta> {
+  async freeze(meta: NamedBranchMeta, forName: string): Promise<StoredSnapshot> {
     const parent = await this.parentOf(meta);
     const server = await this.runtime.live(meta);
     if (server) await this.runtime.stop(meta, server, 'fast');

@@ -1,13 +1,13 @@
 import type { RecipeFile } from './recipe.js';
-import type { SnapshotMeta } from './snapshot-meta.js';
+import type { StoredSnapshot } from './stored-snapshot.js';
 
 /** Everything needed to build one snapshot. */
 export interface BuildJob {
   name: string;
   hash: string;
-  kind: SnapshotMeta['kind'];
+  kind: StoredSnapshot['kind'];
   /** The snapshot to start from; none for the base cluster (initdb). */
-  from?: SnapshotMeta;
+  from?: StoredSnapshot;
   files: RecipeFile[];
   init?: (url: string) => Promise<void> | void;
   ephemeralOwner?: string;

@@ -9,7 +9,7 @@ import { copyTree } from '../../cloners/tree-copy.js';
 import { describeCause, hintFor, PgbranchError } from '../../errors.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import { giveTo, type RunAs } from '../../system/run-as.js';
 import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
@@ -40,23 +40,23 @@ export class BindClones implements DockerStorage {
     this.owner = { uid, gid, user: `${image.image} postgres`, dropped: process.getuid?.() === 0 };
   }
 
-  find(hash: string): Promise<SnapshotMeta | undefined> {
+  find(hash: string): Promise<StoredSnapshot | undefined> {
     return this.dirs.find(hash);
   }
-  list(): Promise<SnapshotMeta[]> {
+  list(): Promise<StoredSnapshot[]> {
     return this.dirs.list();
   }
-  name(snapshot: SnapshotMeta, name: string): Promise<void> {
+  name(snapshot: StoredSnapshot, name: string): Promise<void> {
     return this.dirs.name(snapshot, name);
   }
-  remove(snapshot: SnapshotMeta): Promise<void> {
+  remove(snapshot: StoredSnapshot): Promise<void> {
     return this.dirs.remove(snapshot);
   }
-  removeSync(snapshot: SnapshotMeta): void {
+  removeSync(snapshot: StoredSnapshot): void {
     this.dirs.removeSync(snapshot);
   }
 
-  async build(job: BuildJob): Promise<SnapshotMeta> {
+  async build(job: BuildJob): Promise<StoredSnapshot> {
     const progress = new SeedProgress(job.name);
     try {
       const from = job.from;
@@ -69,7 +69,7 @@ export class BindClones implements DockerStorage {
     }
   }
 
-  async makeData(parent: SnapshotMeta, dir: string): Promise<void> {
+  async makeData(parent: StoredSnapshot, dir: string): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await this.cloneInto(this.dirs.dataDir(parent), path.join(dir, 'data'), false);
   }
@@ -80,7 +80,7 @@ export class BindClones implements DockerStorage {
     await removeDir(path.dirname(overlayLayers(dataDir).upper));
   }
 
-  mount(_parent: SnapshotMeta, dir: string): ServerSource {
+  mount(_parent: StoredSnapshot, dir: string): ServerSource {
     return this.mountData(path.join(dir, 'data'));
   }
   private mountData(dataDir: string): ServerSource {
@@ -88,14 +88,14 @@ export class BindClones implements DockerStorage {
   }
 
   /** A standalone copy of the branch's data directory becomes the snapshot (the branch may go first). */
-  freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<SnapshotMeta> {
+  freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<StoredSnapshot> {
     if (!branch.dir) throw new PgbranchError('PGBRANCH_DOCKER_NO_BRANCH_DIR', `Snapshot "${job.name}": the branch has no directory to copy.`);
     const source = path.join(branch.dir, 'data');
     return this.inBuildDir(job, (dataDir) => this.cloneInto(source, dataDir, true));
   }
 
   /** Fills `<build dir>/data` and stores it as the snapshot; the build directory is removed on failure. */
-  private async inBuildDir(job: Omit<BuildJob, 'files'> & { files?: BuildJob['files'] }, fill: (dataDir: string) => Promise<void>): Promise<SnapshotMeta> {
+  private async inBuildDir(job: Omit<BuildJob, 'files'> & { files?: BuildJob['files'] }, fill: (dataDir: string) => Promise<void>): Promise<StoredSnapshot> {
     const buildDir = this.containers.layout.build(job.hash, this.containers.sessionId);
     await removeDir(buildDir);
     try {
@@ -125,7 +125,7 @@ export class BindClones implements DockerStorage {
   }
 
   /** A standalone copy of the parent's data, seeded by the recipe in a container of the base image. */
-  private async seed(job: BuildJob, from: SnapshotMeta, dataDir: string, progress: SeedProgress): Promise<void> {
+  private async seed(job: BuildJob, from: StoredSnapshot, dataDir: string, progress: SeedProgress): Promise<void> {
     await this.cloneInto(this.dirs.dataDir(from), dataDir, true);
     const hostPort = await this.containers.portRequest();
     const container = await this.containers.create(this.mountData(dataDir), from.hash, hostPort, 'build');

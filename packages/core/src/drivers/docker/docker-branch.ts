@@ -1,6 +1,6 @@
 import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
 import { BranchContainer } from './branch-container.js';
 import type { DockerStorage } from './docker-storage.js';
@@ -16,13 +16,13 @@ export class DockerBranch implements BranchRuntime {
   private constructor(
     private readonly containers: ServerContainers,
     private readonly storage: DockerStorage,
-    private readonly parent: SnapshotMeta,
+    private readonly parent: StoredSnapshot,
     /** The branch's directory (used only by storages that keep data on this host). */
     private readonly dir: string,
     private readonly name: string,
   ) {}
 
-  static async start(containers: ServerContainers, storage: DockerStorage, parent: SnapshotMeta, dir: string, name: string): Promise<DockerBranch> {
+  static async start(containers: ServerContainers, storage: DockerStorage, parent: StoredSnapshot, dir: string, name: string): Promise<DockerBranch> {
     const branch = new DockerBranch(containers, storage, parent, dir, name);
     try {
       await branch.run(await containers.portRequest());
@@ -60,7 +60,7 @@ export class DockerBranch implements BranchRuntime {
     await this.box?.resume();
   }
 
-  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
+  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<StoredSnapshot> {
     const box = this.box!;
     return box.whileStopped(() => this.storage.freeze({ ...job, kind: 'branch', from: this.parent }, { containerId: box.id, dir: this.dir }));
   }

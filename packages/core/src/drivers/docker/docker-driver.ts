@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { DriverContext } from '../context.js';
 import type { BranchRuntime, Driver, DriverInfo } from '../driver.js';
 import type { NamedRuntime } from '../named-runtime.js';
@@ -38,26 +38,26 @@ export class DockerDriver implements Driver {
     return this.containers.image.major;
   }
 
-  findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+  findSnapshot(hash: string): Promise<StoredSnapshot | undefined> {
     return this.storage.find(hash);
   }
-  listSnapshots(): Promise<SnapshotMeta[]> {
+  listSnapshots(): Promise<StoredSnapshot[]> {
     return this.storage.list();
   }
-  nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+  nameSnapshot(snapshot: StoredSnapshot, name: string): Promise<void> {
     return this.storage.name(snapshot, name);
   }
-  buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
+  buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     return this.storage.build(job);
   }
-  removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+  removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.storage.remove(snapshot);
   }
-  removeSnapshotSync(snapshot: SnapshotMeta): void {
+  removeSnapshotSync(snapshot: StoredSnapshot): void {
     this.storage.removeSync(snapshot);
   }
 
-  startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
+  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime> {
     const dir = this.ctx.layout.branch(this.ctx.session.id, branch.id);
     return DockerBranch.start(this.containers, this.storage, snapshot, dir, branch.name);
   }

@@ -1,5 +1,5 @@
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { ServerSource } from './container-spec.js';
 
 /** Where a branch's data is: its container (whose writable layer holds it) and its directory on this host. */
@@ -19,20 +19,20 @@ export interface DockerStorage {
   readonly kind: 'image' | 'bind';
   /** True when branch data lives in the branch directory on this host (which a branch's removal then removes). */
   readonly hostData: boolean;
-  find(hash: string): Promise<SnapshotMeta | undefined>;
-  list(): Promise<SnapshotMeta[]>;
+  find(hash: string): Promise<StoredSnapshot | undefined>;
+  list(): Promise<StoredSnapshot[]>;
   /** Records another name a stored snapshot was asked for (where the storage keeps names). */
-  name(snapshot: SnapshotMeta, name: string): Promise<void>;
+  name(snapshot: StoredSnapshot, name: string): Promise<void>;
   /** Builds and stores a snapshot; leaves nothing behind on failure. */
-  build(job: BuildJob): Promise<SnapshotMeta>;
-  remove(snapshot: SnapshotMeta): Promise<void>;
-  removeSync(snapshot: SnapshotMeta): void;
+  build(job: BuildJob): Promise<StoredSnapshot>;
+  remove(snapshot: StoredSnapshot): Promise<void>;
+  removeSync(snapshot: StoredSnapshot): void;
   /** Makes a branch's data from `parent` in `dir`. */
-  makeData(parent: SnapshotMeta, dir: string): Promise<void>;
+  makeData(parent: StoredSnapshot, dir: string): Promise<void>;
   /** Throws a branch's data away (its server stopped, its container removed). */
   discardData(dir: string): Promise<void>;
   /** What a branch's server container runs on. */
-  mount(parent: SnapshotMeta, dir: string): ServerSource;
+  mount(parent: StoredSnapshot, dir: string): ServerSource;
   /** Stores a branch's data, its server cleanly stopped, as a new snapshot. */
-  freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<SnapshotMeta>;
+  freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<StoredSnapshot>;
 }

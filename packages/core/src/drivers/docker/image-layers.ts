@@ -4,7 +4,7 @@ import { PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { SeedProgress } from '../../snapshot/progress.js';
-import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { metaFor, type StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
@@ -29,25 +29,25 @@ export class ImageLayers implements DockerStorage {
     return this.containers.docker;
   }
 
-  async find(hash: string): Promise<SnapshotMeta | undefined> {
+  async find(hash: string): Promise<StoredSnapshot | undefined> {
     const inspected = await this.docker.getImage(snapshotTag(hash)).inspect().catch(() => undefined);
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
-    return meta ? (JSON.parse(meta) as SnapshotMeta) : undefined;
+    return meta ? (JSON.parse(meta) as StoredSnapshot) : undefined;
   }
 
-  async list(): Promise<SnapshotMeta[]> {
+  async list(): Promise<StoredSnapshot[]> {
     const label = [`${LABEL.cacheDir}=${this.containers.layout.root}`, `${LABEL.kind}=snapshot`];
     const images = await this.docker.listImages({ filters: { label } });
     return images.flatMap((image) => {
       const meta = image.Labels?.[LABEL.meta];
-      return meta ? [JSON.parse(meta) as SnapshotMeta] : [];
+      return meta ? [JSON.parse(meta) as StoredSnapshot] : [];
     });
   }
 
   /** An image's labels cannot change: other names of a snapshot are not kept. */
-  async name(_snapshot: SnapshotMeta, _name: string): Promise<void> {}
+  async name(_snapshot: StoredSnapshot, _name: string): Promise<void> {}
 
-  async build(job: BuildJob): Promise<SnapshotMeta> {
+  async build(job: BuildJob): Promise<StoredSnapshot> {
     const progress = new SeedProgress(job.name);
     let container: Docker.Container | undefined;
     try {
@@ -71,19 +71,19 @@ export class ImageLayers implements DockerStorage {
     }
   }
 
-  async remove(snapshot: SnapshotMeta): Promise<void> {
+  async remove(snapshot: StoredSnapshot): Promise<void> {
     await this.docker.getImage(snapshotTag(snapshot.hash)).remove({ force: true }).catch(() => undefined);
   }
-  removeSync(snapshot: SnapshotMeta): void {
+  removeSync(snapshot: StoredSnapshot): void {
     this.containers.cliSync(['rmi', '-f', snapshotTag(snapshot.hash)]);
   }
 
   /** The data comes with the container, from the snapshot's image. */
-  async makeData(_parent: SnapshotMeta, _dir: string): Promise<void> {}
+  async makeData(_parent: StoredSnapshot, _dir: string): Promise<void> {}
   /** The data goes with the container. */
   async discardData(_dir: string): Promise<void> {}
 
-  mount(parent: SnapshotMeta): ServerSource {
+  mount(parent: StoredSnapshot): ServerSource {
     return { image: snapshotTag(parent.hash) };
   }
 
@@ -91,7 +91,7 @@ export class ImageLayers implements DockerStorage {
    * Commits the branch's container. A branch without one (made and never started) still has its parent's data:
    * a container of the parent's image, created and never run, is committed instead.
    */
-  async freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<SnapshotMeta> {
+  async freeze(job: Omit<BuildJob, 'files'>, branch: BranchPlace): Promise<StoredSnapshot> {
     if (branch.containerId) return this.commit(this.docker.getContainer(branch.containerId), { ...job, files: [] });
     if (!job.from) throw new PgbranchError('PGBRANCH_DOCKER_NO_CONTAINER', `Snapshot "${job.name}": the branch has neither a container nor a parent snapshot to commit.`);
     const container = await this.containers.create(this.mount(job.from), job.from.hash, 0, 'build');
@@ -103,7 +103,7 @@ export class ImageLayers implements DockerStorage {
   }
 
   /** Commits a stopped container as the snapshot image, with the metadata in a label. */
-  private async commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<SnapshotMeta> {
+  private async commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<StoredSnapshot> {
     const meta = metaFor(job, { sizeBytes: 0, postgresVersion: this.containers.image.version });
     const labels = this.containers.labels('snapshot', {
       [LABEL.hash]: job.hash,

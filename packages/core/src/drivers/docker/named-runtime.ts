@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { NamedBranchMeta } from '../../cache/named-record.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { BranchAddress } from '../driver.js';
 import { freePort } from '../local/ports.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
@@ -30,11 +30,11 @@ export class DockerNamedRuntime implements NamedRuntime {
     return { docker: { image: this.containers.image.image, network: this.containers.network, storage: this.storage.kind } };
   }
 
-  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
     return this.storage.makeData(parent, this.dirOf(meta.name));
   }
 
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, password: string): Promise<void> {
     let container = meta.containerId ? await this.existing(meta.containerId) : undefined;
     if (!container) {
       meta.port ||= await freePort();
@@ -69,7 +69,7 @@ export class DockerNamedRuntime implements NamedRuntime {
     if (meta.containerId) await this.containers.remove(this.docker.getContainer(meta.containerId));
   }
 
-  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<StoredSnapshot> {
     return this.storage.freeze({ ...job, kind: 'branch' }, { containerId: meta.containerId, dir: this.dirOf(meta.name) });
   }
 
@@ -77,7 +77,7 @@ export class DockerNamedRuntime implements NamedRuntime {
    * A container's labels cannot change, and the branch's container is labelled with its engine session (whose
    * reaper would remove it): its stopped state is frozen into a snapshot of this named branch's own instead.
    */
-  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
+  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: StoredSnapshot): Promise<StoredSnapshot> {
     const job = { name: `${parent.name} (kept as ${meta.name})`, hash: `${parent.hash.slice(0, 12)}-${meta.name}`, kind: 'branch' as const, from: parent };
     const frozen = await this.storage.freeze(job, source);
     // Recorded before anything else can fail: a failed adopt must drop this snapshot, never the pool's own parent.

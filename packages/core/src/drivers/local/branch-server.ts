@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import { CloneError, describeCause, hintFor } from '../../errors.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import { privateDir } from '../../system/private-dir.js';
 import type { LocalContext } from '../context.js';
 import { startServer, type LocalServer } from './local-server.js';
@@ -13,7 +13,7 @@ import { clearStaleServerFiles } from './stale-pid-file.js';
  */
 
 /** Clones the stored snapshot's data directory to `dataDir` with the cache directory's cloner. */
-export async function cloneSnapshot(ctx: LocalContext, parent: SnapshotMeta, dataDir: string, label: string): Promise<void> {
+export async function cloneSnapshot(ctx: LocalContext, parent: StoredSnapshot, dataDir: string, label: string): Promise<void> {
   try {
     await ctx.cloner.clone(new SnapshotDirs(ctx.layout).dataDir(parent), dataDir, ctx.runAs);
   } catch (err) {

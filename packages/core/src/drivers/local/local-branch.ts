@@ -5,7 +5,7 @@ import { removeDir, removeDirSync } from '../../cloners/remove-dir.js';
 import type { LocalContext } from '../context.js';
 import { logger } from '../../log.js';
 import { buildSnapshot } from './local-builder.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import { hasExited, killSync } from '../../system/proc.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
@@ -25,7 +25,7 @@ export class LocalBranch implements BranchRuntime {
 
   private constructor(
     private readonly ctx: LocalContext,
-    private readonly parent: SnapshotMeta,
+    private readonly parent: StoredSnapshot,
     private readonly id: string,
     private readonly name: string,
   ) {
@@ -33,7 +33,7 @@ export class LocalBranch implements BranchRuntime {
   }
 
   /** Clones the snapshot and starts the server. Removes what it made on failure. */
-  static async start(ctx: LocalContext, parent: SnapshotMeta, id: string, name: string): Promise<LocalBranch> {
+  static async start(ctx: LocalContext, parent: StoredSnapshot, id: string, name: string): Promise<LocalBranch> {
     const branch = new LocalBranch(ctx, parent, id, name);
     try {
       await mkdir(branch.dir, { recursive: true, mode: 0o755 });
@@ -84,7 +84,7 @@ export class LocalBranch implements BranchRuntime {
     await this.start(port);
   }
 
-  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
+  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<StoredSnapshot> {
     const port = this.port;
     const wasRunning = this.running;
     await this.stopServer('fast'); // a clean shutdown makes the copy consistent

@@ -10,7 +10,7 @@ import { CloneError, describeCause, hintFor } from '../../errors.js';
 import { giveTo } from '../../system/run-as.js';
 import { SeedProgress } from '../../snapshot/progress.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import { buildFailure, storeSnapshot } from '../../cache/store-snapshot.js';
 import { applyRecipe } from '../../snapshot/apply-recipe.js';
 
@@ -19,7 +19,7 @@ import { applyRecipe } from '../../snapshot/apply-recipe.js';
  * complete: checkpointed, cleanly shut down, synced, with its marker written last.
  * On failure nothing is left behind.
  */
-export async function buildSnapshot(ctx: LocalContext, job: BuildJob, sourceDataDir?: string): Promise<SnapshotMeta> {
+export async function buildSnapshot(ctx: LocalContext, job: BuildJob, sourceDataDir?: string): Promise<StoredSnapshot> {
   const buildDir = ctx.layout.build(job.hash, ctx.session.id);
   const dataDir = path.join(buildDir, 'data');
   const progress = new SeedProgress(job.name);

@@ -1,6 +1,6 @@
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { LocalContext } from '../context.js';
 import type { BranchRuntime, Driver, DriverInfo } from '../driver.js';
 import type { NamedRuntime } from '../named-runtime.js';
@@ -31,26 +31,26 @@ export class LocalDriver implements Driver {
     return this.ctx.settings;
   }
 
-  findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+  findSnapshot(hash: string): Promise<StoredSnapshot | undefined> {
     return this.store.find(hash);
   }
-  listSnapshots(): Promise<SnapshotMeta[]> {
+  listSnapshots(): Promise<StoredSnapshot[]> {
     return this.store.list();
   }
-  nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+  nameSnapshot(snapshot: StoredSnapshot, name: string): Promise<void> {
     return this.store.name(snapshot, name);
   }
-  buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
+  buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     return buildSnapshot(this.ctx, job);
   }
-  removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+  removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.store.remove(snapshot);
   }
-  removeSnapshotSync(snapshot: SnapshotMeta): void {
+  removeSnapshotSync(snapshot: StoredSnapshot): void {
     this.store.removeSync(snapshot);
   }
 
-  startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
+  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime> {
     return LocalBranch.start(this.ctx, snapshot, branch.id, branch.name);
   }
 

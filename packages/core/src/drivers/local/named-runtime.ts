@@ -7,7 +7,7 @@ import { moveClone, remountClone, removeClone } from '../../cloners/clone-files.
 import { CloneError } from '../../errors.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { DATABASE, SUPERUSER } from '../../snapshot/postgres-settings.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import { processStartTime } from '../../system/proc.js';
 import { isOwnDir } from '../../system/private-dir.js';
 import { socketConnection } from '../address.js';
@@ -38,11 +38,11 @@ export class LocalNamedRuntime implements NamedRuntime {
     return {};
   }
 
-  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
     return cloneSnapshot(this.ctx, parent, this.dataDir(meta), `Branch "${meta.name}" of snapshot "${parent.name}"`);
   }
 
-  async start(meta: NamedBranchMeta, parent: SnapshotMeta, _password: string): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, _password: string): Promise<void> {
     // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
     const dataDir = this.dataDir(meta);
     if (this.ctx.cloner.name === 'overlay') await remountClone(new SnapshotDirs(this.ctx.layout).dataDir(parent), dataDir);
@@ -85,7 +85,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     await removeRunDir(meta.socketHome);
   }
 
-  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<StoredSnapshot> {
     return buildSnapshot(this.ctx, { ...job, kind: 'branch', files: [] }, this.dataDir(meta));
   }
 
@@ -93,7 +93,7 @@ export class LocalNamedRuntime implements NamedRuntime {
    * Renames the branch's data directory (and an overlay clone's layers, unmounted first; start() mounts them
    * again) into the named branch's directory: same filesystem, so nothing is copied whatever the cloner.
    */
-  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: SnapshotMeta): Promise<SnapshotMeta> {
+  async adopt(meta: NamedBranchMeta, source: AdoptSource, parent: StoredSnapshot): Promise<StoredSnapshot> {
     if (!source.dir) throw new CloneError(`Branch "${meta.name}": the branch to keep has no directory on this host.`);
     await moveClone(path.join(source.dir, 'data'), this.dataDir(meta));
     return parent;

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SUPERUSER } from '../../snapshot/postgres-settings.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import { metaFor, type SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import { metaFor, type StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { BranchAddress, BranchDetails, BranchRuntime } from '../driver.js';
 import type { SpareDatabases } from './spare-databases.js';
 import type { TemplateHost } from './template-host.js';
 
 /** A snapshot kept as a template database in a running template server (a snapshot of a branch). */
 export interface HostedSnapshot {
-  meta: SnapshotMeta;
+  meta: StoredSnapshot;
   host: TemplateHost;
   database: string;
 }
@@ -91,7 +91,7 @@ export class TemplateBranch implements BranchRuntime {
    * A new template database copied from this one, in the same server. Its sessions are ended first (a
    * database is copied only while nobody is connected) and connections refused during the copy.
    */
-  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<SnapshotMeta> {
+  async snapshot(job: Omit<BuildJob, 'from' | 'files' | 'kind'>): Promise<StoredSnapshot> {
     const { host, database } = this.parts;
     const snapshotDb = templateDatabaseName(job.hash);
     await host.allowConnections(database, false);

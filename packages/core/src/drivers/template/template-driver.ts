@@ -2,7 +2,7 @@ import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import { PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { LocalContext } from '../context.js';
 import type { BranchRuntime, Driver, DriverInfo } from '../driver.js';
 import type { NamedRuntime } from '../named-runtime.js';
@@ -56,16 +56,16 @@ export class TemplateDriver implements Driver {
     return this.ctx.settings;
   }
 
-  async findSnapshot(hash: string): Promise<SnapshotMeta | undefined> {
+  async findSnapshot(hash: string): Promise<StoredSnapshot | undefined> {
     return this.hosted.get(hash)?.meta ?? (await this.store.find(hash));
   }
-  async listSnapshots(): Promise<SnapshotMeta[]> {
+  async listSnapshots(): Promise<StoredSnapshot[]> {
     return [...(await this.store.list()), ...[...this.hosted.values()].map((s) => s.meta)];
   }
-  async nameSnapshot(snapshot: SnapshotMeta, name: string): Promise<void> {
+  async nameSnapshot(snapshot: StoredSnapshot, name: string): Promise<void> {
     if (!this.hosted.has(snapshot.hash)) await this.store.name(snapshot, name);
   }
-  buildSnapshot(job: BuildJob): Promise<SnapshotMeta> {
+  buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     if (job.from && this.hosted.has(job.from.hash)) {
       throw new PgbranchError(
         'PGBRANCH_TEMPLATE_UNSUPPORTED',
@@ -75,7 +75,7 @@ export class TemplateDriver implements Driver {
     return buildSnapshot(this.ctx, job);
   }
 
-  async removeSnapshot(snapshot: SnapshotMeta): Promise<void> {
+  async removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     const hosted = this.hosted.get(snapshot.hash);
     if (!hosted) return this.store.remove(snapshot);
     this.hosted.delete(snapshot.hash);
@@ -83,12 +83,12 @@ export class TemplateDriver implements Driver {
     this.spares.get(hosted.host)?.delete(hosted.database);
     if (hosted.host.alive) await hosted.host.dropDatabase(hosted.database);
   }
-  removeSnapshotSync(snapshot: SnapshotMeta): void {
+  removeSnapshotSync(snapshot: StoredSnapshot): void {
     // A hosted snapshot goes with its server (closeSync); a stored one is a directory.
     if (!this.hosted.delete(snapshot.hash)) this.store.removeSync(snapshot);
   }
 
-  async startBranch(snapshot: SnapshotMeta, branch: { id: string; name: string }): Promise<BranchRuntime> {
+  async startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime> {
     const hosted = this.hosted.get(snapshot.hash);
     const host = hosted?.host ?? (await this.host(snapshot));
     const template = hosted?.database ?? templateDatabaseName(snapshot.hash);
@@ -132,7 +132,7 @@ export class TemplateDriver implements Driver {
   }
 
   /** The snapshot's running host; started on first use, and again after it died (one restart, however many ask). */
-  private async host(snapshot: SnapshotMeta): Promise<TemplateHost> {
+  private async host(snapshot: StoredSnapshot): Promise<TemplateHost> {
     const entry = this.hosts.get(snapshot.hash) ?? this.track(snapshot, this.startHost(snapshot));
     const host = await entry;
     if (host.alive) return host;
@@ -143,7 +143,7 @@ export class TemplateDriver implements Driver {
     return this.host(snapshot);
   }
 
-  private track(snapshot: SnapshotMeta, starting: Promise<TemplateHost>): Promise<TemplateHost> {
+  private track(snapshot: StoredSnapshot, starting: Promise<TemplateHost>): Promise<TemplateHost> {
     this.hosts.set(snapshot.hash, starting);
     starting.catch(() => {
       if (this.hosts.get(snapshot.hash) === starting) this.hosts.delete(snapshot.hash);
@@ -151,7 +151,7 @@ export class TemplateDriver implements Driver {
     return starting;
   }
 
-  private async startHost(snapshot: SnapshotMeta): Promise<TemplateHost> {
+  private async startHost(snapshot: StoredSnapshot): Promise<TemplateHost> {
     if (this.closed) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `Snapshot "${snapshot.name}": this engine is closing; create a new engine to branch it.`);
     const key = `tpl-${snapshot.hash.slice(0, 12)}`;
     const host = await TemplateHost.start(this.ctx, {

@@ -1,7 +1,7 @@
 import type { NamedBranchMeta } from '../../cache/named-record.js';
 import { PgbranchError } from '../../errors.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
-import type { SnapshotMeta } from '../../snapshot/snapshot-meta.js';
+import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { BranchAddress } from '../driver.js';
 import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js';
 
@@ -20,7 +20,7 @@ export class TemplateNamedRuntime implements NamedRuntime {
   recordFields(): Partial<NamedBranchMeta> {
     return this.local.recordFields();
   }
-  prepare(meta: NamedBranchMeta, parent: SnapshotMeta): Promise<void> {
+  prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
     if (this.isHosted(parent.hash)) {
       throw new PgbranchError(
         'PGBRANCH_TEMPLATE_UNSUPPORTED',
@@ -29,7 +29,7 @@ export class TemplateNamedRuntime implements NamedRuntime {
     }
     return this.local.prepare(meta, parent);
   }
-  start(meta: NamedBranchMeta, parent: SnapshotMeta, password: string): Promise<void> {
+  start(meta: NamedBranchMeta, parent: StoredSnapshot, password: string): Promise<void> {
     return this.local.start(meta, parent, password);
   }
   live(meta: NamedBranchMeta): Promise<LiveServer | undefined> {
@@ -44,11 +44,11 @@ export class TemplateNamedRuntime implements NamedRuntime {
   removeOutside(meta: NamedBranchMeta): Promise<void> {
     return this.local.removeOutside(meta);
   }
-  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<SnapshotMeta> {
+  freeze(meta: NamedBranchMeta, job: Omit<BuildJob, 'files' | 'kind'>): Promise<StoredSnapshot> {
     return this.local.freeze(meta, job);
   }
   /** An engine branch is a database in a shared server: there is no data directory of its own to move. */
-  async adopt(meta: NamedBranchMeta, _source: AdoptSource, _parent: SnapshotMeta): Promise<SnapshotMeta> {
+  async adopt(meta: NamedBranchMeta, _source: AdoptSource, _parent: StoredSnapshot): Promise<StoredSnapshot> {
     throw new PgbranchError(
       'PGBRANCH_TEMPLATE_UNSUPPORTED',
       `Branch "${meta.name}": the template driver cannot keep a test branch as a named branch (it is a database in a shared server, with no data directory of its own). Run with driver 'local' to keep failed branches.`,

@@ -2,8 +2,11 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { readFile, readdir, lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** What is stored beside a snapshot's data directory. */
-export interface SnapshotMeta {
+/**
+ * A snapshot as its driver stored it: the record beside a data directory (`meta.json`), or in a snapshot image's
+ * label. `Snapshot` is the handle users hold; this is what it points to.
+ */
+export interface StoredSnapshot {
   name: string;
   hash: string;
   /** Hash of the snapshot it was made from (the base cluster for recipes). */
@@ -23,13 +26,13 @@ export const COMPLETE_MARKER = 'COMPLETE';
 const META_FILE = 'meta.json';
 
 /** Reads a snapshot's metadata if it is complete; an incomplete snapshot is treated as absent. */
-export async function readCompleteMeta(dir: string): Promise<SnapshotMeta | undefined> {
+export async function readCompleteMeta(dir: string): Promise<StoredSnapshot | undefined> {
   const complete = await lstat(path.join(dir, COMPLETE_MARKER)).then(() => true, () => false);
   if (!complete) return undefined;
-  return readFile(path.join(dir, META_FILE), 'utf8').then((s) => JSON.parse(s) as SnapshotMeta, () => undefined);
+  return readFile(path.join(dir, META_FILE), 'utf8').then((s) => JSON.parse(s) as StoredSnapshot, () => undefined);
 }
 
-export async function writeMeta(dir: string, meta: SnapshotMeta): Promise<void> {
+export async function writeMeta(dir: string, meta: StoredSnapshot): Promise<void> {
   await writeFile(path.join(dir, META_FILE), JSON.stringify(meta, null, 2));
 }
 
@@ -73,9 +76,9 @@ export async function treeSize(dir: string): Promise<number> {
 
 /** The metadata of a snapshot built now from a job. */
 export function metaFor(
-  job: { name: string; hash: string; kind: SnapshotMeta['kind']; from?: { hash: string }; files: Array<{ display: string }>; ephemeralOwner?: string },
+  job: { name: string; hash: string; kind: StoredSnapshot['kind']; from?: { hash: string }; files: Array<{ display: string }>; ephemeralOwner?: string },
   facts: { sizeBytes: number; postgresVersion: string },
-): SnapshotMeta {
+): StoredSnapshot {
   return {
     name: job.name,
     hash: job.hash,
