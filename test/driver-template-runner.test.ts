@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,5 +69,20 @@ describe('vitest runner with PGBRANCH_DRIVER=template', () => {
     for (const r of records) expect(r.db).toMatch(/^branch_[0-9a-f]{8}$/);
     for (const r of records) expect(r.url).toMatch(new RegExp(`/${r.db}$`));
     expectNothingLeft(cacheDir);
+  });
+
+  it('with keepOnFailure, says a failed file\'s branch cannot be kept, releases it and keeps nothing', async () => {
+    await writeFile(path.join(project, 'vitest.config.ts'), CONFIG.replace("sql: [", 'keepOnFailure: true, sql: ['));
+    await writeFile(path.join(project, 'test', 'failing.test.ts'), "import { it, expect } from 'vitest';\nit('fails', () => expect(1).toBe(2));\n");
+    try {
+      const { code, output } = await runRunnerOutput('.template-driver-app', 'vitest', [], { PGBRANCH_CACHE_DIR: cacheDir, PGBRANCH_DRIVER: 'template' });
+      expect(code, output).not.toBe(0);
+      expect(output).toMatch(/The branch of \S*failing\.test\.ts was not kept: the template driver's branches are databases of the run's own server/);
+      expect(existsSync(path.join(cacheDir, 'named')) ? await readdir(path.join(cacheDir, 'named')) : []).toEqual([]);
+      expectNothingLeft(cacheDir);
+    } finally {
+      await rm(path.join(project, 'test', 'failing.test.ts'), { force: true });
+      await writeFile(path.join(project, 'vitest.config.ts'), CONFIG);
+    }
   });
 });

@@ -190,6 +190,7 @@ describe('template driver', () => {
     try {
       const s = await own.snapshot({ name: 'relay', sql: [RECIPE] });
       const a = await s.branch();
+      const child = await a.snapshot({ name: 'relay-child' }); // a database of the server about to crash
       const crashed = a.pid!;
       process.kill(crashed, 'SIGKILL');
       for (let i = 0; i < 100 && isAlive(crashed); i++) await new Promise((r) => setTimeout(r, 20));
@@ -197,6 +198,9 @@ describe('template driver', () => {
       await expect(a.resume()).rejects.toMatchObject({ code: 'PGBRANCH_TEMPLATE_SERVER_DOWN' });
       const b = await s.branch();
       expect(b.pid).not.toBe(crashed);
+      expect(await outcome(b.url)).toBe('ok');
+      // The snapshot of a branch went with the crashed server: said so, and the new server is left alone.
+      await expect(child.branch()).rejects.toMatchObject({ code: 'PGBRANCH_TEMPLATE_SERVER_DOWN' });
       expect(await outcome(b.url)).toBe('ok');
       await a.destroy();
     } finally {

@@ -90,7 +90,7 @@ export class Branch implements AsyncDisposable {
     return branch;
   }
 
-  /** The branch's directory on this host, where its driver keeps one (data, socket and server log). */
+  /** The directory of the branch's server on this host (data, socket and server log); the template driver's is shared by the snapshot's branches. */
   get dir(): string | undefined {
     return this.current().details().dir;
   }
@@ -101,7 +101,7 @@ export class Branch implements AsyncDisposable {
   get port(): number {
     return this.current().address().port;
   }
-  /** Server process id, where the branch has a server of its own on this host. */
+  /** The branch's server process on this host; with the template driver, the server every branch of the snapshot shares (`sharesServer`). */
   get pid(): number | undefined {
     return this.current().details().pid;
   }
@@ -109,7 +109,7 @@ export class Branch implements AsyncDisposable {
   get containerId(): string | undefined {
     return this.current().details().containerId;
   }
-  /** @internal True when the branch is one database of a server other branches share (template driver). */
+  /** True when the branch is one database of a server other branches share (template driver): its `pid` and `dir` are that server's. */
   get sharesServer(): boolean {
     return this.current().details().sharedServer === true;
   }
@@ -171,6 +171,9 @@ export class Branch implements AsyncDisposable {
    * test). The next engine on the same cache directory, or `pgbranch gc`, removes it.
    */
   keep(): void {
+    if (this.sharesServer) {
+      throw new UsageError(`Branch "${this.name}" is a database of its engine's shared server (template driver), which stops with the engine: it cannot be kept. Use driver 'local' to keep branches.`);
+    }
     this.untrack();
     this.untrack = () => undefined;
   }

@@ -134,14 +134,16 @@ export async function listNamedDirs(root: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && NAME.test(e.name)).map((e) => e.name).sort();
 }
 
-/** One entry per driver that runs named branches in `root` (with its Docker settings), to open that driver with. */
+/** One entry per driver (and Docker settings) that runs named branches in `root`, to open that driver with. */
 export async function recordedDrivers(root: string): Promise<Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>> {
   const byDriver = new Map<string, Pick<NamedBranchMeta, 'driver' | 'docker'>>();
   for (const name of await listNamedDirs(root)) {
     const meta = await readNamedMeta(path.join(root, name));
     // A directory without a readable record (creation interrupted) is listed, as broken, by the local driver.
+    // Branches of one driver with other Docker settings (another engine, storage) are opened with theirs.
     const driver = meta?.driver ?? 'local';
-    if (!byDriver.has(driver)) byDriver.set(driver, { driver, docker: meta?.docker });
+    const key = JSON.stringify([driver, meta?.docker ?? null]);
+    if (!byDriver.has(key)) byDriver.set(key, { driver, docker: meta?.docker });
   }
   return [...byDriver.values()];
 }

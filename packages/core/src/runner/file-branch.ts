@@ -1,6 +1,6 @@
-import { UsageError } from '../errors.js';
+import { PgbranchError, UsageError } from '../errors.js';
 import { PoolClient } from '../server/pool-client.js';
-import type { LeaseInfo, PoolAddress } from '../server/protocol.js';
+import { NOT_KEPT, type LeaseInfo, type PoolAddress } from '../server/protocol.js';
 import { LeaseEnv } from './lease-env.js';
 import type { RunnerSettings } from './runner-options.js';
 import { terminationGuard, terminationNotice, type TerminationCause } from './termination-guard.js';
@@ -144,8 +144,13 @@ export class FileBranch implements AsyncDisposable {
     for (const child of [...this.children]) await this.releaseChild(child);
     const reason = this.testName === undefined ? this.options.testPath : `${this.options.testPath} > ${this.testName}`;
     if (this.failed && this.options.settings.keepOnFailure) {
-      const kept = await this.guarded('keep', lease, () => this.client.keep(lease.leaseId, reason));
       const report = this.options.report ?? ((line: string) => process.stderr.write(line + '\n'));
+      const kept = await this.guarded('keep', lease, () => this.client.keep(lease.leaseId, reason)).catch((err: unknown) => {
+        if (!(err instanceof PgbranchError && err.code === NOT_KEPT)) throw err;
+        report(`pgbranch: ${err.message}`); // released instead
+        return undefined;
+      });
+      if (!kept) return;
       report(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
       return;
     }

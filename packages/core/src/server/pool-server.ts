@@ -16,7 +16,7 @@ import { drainClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
 import { listenOnPrivateSocket } from './private-socket.js';
 import { readTrustedRequests } from './trusted-requests.js';
-import { DEFAULT_TEARDOWN_TIMEOUT_MS, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { DEFAULT_TEARDOWN_TIMEOUT_MS, NOT_KEPT, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -235,6 +235,14 @@ export class PoolServer implements AsyncDisposable {
    * it then outlives this run and any session reaping, shows in `pgbranch ls`, and `pgbranch rm` removes it.
    */
   private async keep(leaseId: string, reason: string): Promise<KeptBranch> {
+    if (this.heldLease(leaseId).lease.branch.sharesServer) {
+      // One database of the engine's shared server: it cannot outlive the run as a server of its own.
+      await this.releaseLease(leaseId, { drain: true });
+      throw new PgbranchError(
+        NOT_KEPT,
+        `The branch of ${reason} was not kept: the ${this.engine.info().driver} driver's branches are databases of the run's own server, which stops with the run (use driver 'local' to keep failed branches).`,
+      );
+    }
     const { lease, key, connection } = this.heldLease(leaseId);
     this.held.delete(leaseId);
     connection.leases.delete(leaseId);

@@ -40,6 +40,9 @@ export interface LeaseInfo {
  * unless the server was started with another `teardownTimeout`. Here, not beside the server, so that a
  * worker can know it without loading the engine.
  */
+/** The error code of a `keep` the driver cannot honour: the branch was released instead. */
+export const NOT_KEPT = 'PGBRANCH_NOT_KEPT';
+
 export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
 /** What a release reports: connections the holder left open (ended after the teardown timeout). */

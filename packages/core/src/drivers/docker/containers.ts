@@ -77,5 +77,16 @@ async function untilAnswers(container: Docker.Container, connection: pg.ClientCo
 /** Stops a container's server cleanly (SIGINT: fast shutdown with a checkpoint) and waits for it. */
 export async function stopCleanly(container: Docker.Container): Promise<void> {
   await container.kill({ signal: 'SIGINT' }).catch(() => undefined);
-  await Promise.race([container.wait(), new Promise((r) => setTimeout(r, 30_000))]);
+  // Neither the wait (a request held open) nor the timer may outlive the stop: a CLI would not exit.
+  const watching = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      container.wait({ abortSignal: watching.signal }).catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, 30_000))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    watching.abort();
+  }
 }

@@ -12,6 +12,8 @@ import type { ServerContainers } from './server-containers.js';
  */
 export class DockerBranch implements BranchRuntime {
   private box: BranchContainer | undefined;
+  /** Kept across a reset (whose container is replaced), so the address stays the same. */
+  private lastPort = 0;
 
   private constructor(
     private readonly containers: ServerContainers,
@@ -34,7 +36,7 @@ export class DockerBranch implements BranchRuntime {
   }
 
   address(): BranchAddress {
-    return this.containers.address(this.box?.port ?? 0);
+    return this.containers.address(this.box?.port || this.lastPort);
   }
   details(): BranchDetails {
     return { containerId: this.box?.id, ...(this.storage.hostData ? { dir: this.dir } : {}) };
@@ -45,7 +47,7 @@ export class DockerBranch implements BranchRuntime {
 
   /** A new container on fresh data, on the same port. */
   async reset(): Promise<void> {
-    const port = this.box?.port ?? 0;
+    const port = this.box?.port || this.lastPort;
     await this.removeContainer();
     await this.storage.discardData(this.dir);
     await this.run(port);
@@ -81,6 +83,7 @@ export class DockerBranch implements BranchRuntime {
     // Held before it starts, so a failed start is still removed by destroy().
     this.box = new BranchContainer(this.containers, container, `branch "${this.name}" of snapshot "${this.parent.name}"`);
     await this.box.start(hostPort);
+    this.lastPort = this.box.port;
   }
 
   private async removeContainer(): Promise<void> {

@@ -63,14 +63,20 @@ export class TemplateBranch implements BranchRuntime {
    */
   async reset(): Promise<void> {
     const { host, database } = this.parts;
-    const discarded = `${database}_reset_${randomBytes(4).toString('hex')}`;
-    await host.allowConnections(database, false);
-    await host.renameDatabase(database, discarded);
+    const suffix = randomBytes(4).toString('hex');
+    // The fresh copy is made first, under a name of its own: a failed copy (disk full, a crash) leaves the branch as it was.
+    const fresh = `${database}_next_${suffix}`;
+    await this.copyInto(fresh);
+    const discarded = `${database}_reset_${suffix}`;
     try {
-      await this.createDatabase();
-    } finally {
-      host.dropLater(discarded);
+      await host.allowConnections(database, false);
+      await host.renameDatabase(database, discarded);
+    } catch (err) {
+      host.dropLater(fresh);
+      throw err;
     }
+    await host.renameDatabase(fresh, database);
+    host.dropLater(discarded);
     this.suspended = false;
   }
 
@@ -115,7 +121,7 @@ export class TemplateBranch implements BranchRuntime {
    */
   async destroy(): Promise<void> {
     const { host, database } = this.parts;
-    if (!host.alive) return;
+    if (!host.alive || !(await host.exists(database))) return;
     const discarded = `${database}_gone_${randomBytes(4).toString('hex')}`;
     await host.allowConnections(database, false);
     await host.renameDatabase(database, discarded);
@@ -123,9 +129,13 @@ export class TemplateBranch implements BranchRuntime {
   }
 
   /** A spare copy of the template renamed to the branch's name, else a copy made now. */
-  private async createDatabase(): Promise<void> {
-    const { host, database, template, spares } = this.parts;
-    if (!(await spares.take(database))) await host.createDatabase(database, template);
+  private createDatabase(): Promise<void> {
+    return this.copyInto(this.parts.database);
+  }
+
+  private async copyInto(name: string): Promise<void> {
+    const { host, template, spares } = this.parts;
+    if (!(await spares.take(name))) await host.createDatabase(name, template);
   }
 
   /** The template server goes at exit with every database in it (the driver's closeSync). */

@@ -90,6 +90,13 @@ export class TemplateDriver implements Driver {
 
   async startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime> {
     const hosted = this.hosted.get(snapshot.hash);
+    if (!hosted && snapshot.kind === 'branch') {
+      // A snapshot of a branch lives only in the template server it was taken in; that server stopped (or crashed).
+      throw new PgbranchError(
+        'PGBRANCH_TEMPLATE_SERVER_DOWN',
+        `Snapshot "${snapshot.name}" was a database of a template server that has stopped, and went with it; take the snapshot again from a branch.`,
+      );
+    }
     const host = hosted?.host ?? (await this.host(snapshot));
     const template = hosted?.database ?? templateDatabaseName(snapshot.hash);
     return TemplateBranch.start({

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -48,6 +49,8 @@ export class TemplateHost {
     const dataDir = path.join(dir, 'data');
     const socketDir = ctx.layout.socketDir(dir, ctx.session.id, options.key);
     let server: LocalServer | undefined;
+    // Never over another server's directory: what failed to start here must not remove what runs there.
+    if (existsSync(dir)) throw new PgbranchError('PGBRANCH_TEMPLATE_SERVER_DOWN', `The template server directory ${dir} exists already; ${options.label} cannot get a second server.`);
     try {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       // An overlay mount made every CREATE DATABASE ~5x slower (81 ms against 16 ms on a plain copy, 22 MB
@@ -66,6 +69,7 @@ export class TemplateHost {
       const host = new TemplateHost(ctx, dir, socketDir, server, options.strategy);
       await host.sql(`ALTER DATABASE ${ident(DATABASE)} RENAME TO ${ident(options.templateDb)}`);
       await host.markTemplate(options.templateDb);
+      await host.warnOfDatabaseSettings(options.templateDb, options.label);
       return host;
     } catch (err) {
       await server?.stop('immediate').catch(() => undefined);
@@ -91,9 +95,15 @@ export class TemplateHost {
     await this.sql(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}${this.strategy.clause}`, undefined, lane);
   }
 
-  /** Drops a database, ending its sessions. */
+  /** Drops a database, ending its sessions (a template database is unmarked first: templates cannot be dropped). */
   async dropDatabase(name: string, lane: Lane = 'now'): Promise<void> {
+    const rows = await this.sql('SELECT datistemplate FROM pg_database WHERE datname = $1', [name], lane);
+    if (rows[0]?.datistemplate === true) await this.sql(`ALTER DATABASE ${ident(name)} IS_TEMPLATE false`, undefined, lane);
     await this.sql(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`, undefined, lane);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.sql('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;
   }
 
   /** Renames a database nobody is connected to. */
@@ -119,6 +129,19 @@ export class TemplateHost {
   async markTemplate(name: string): Promise<void> {
     await this.sql(`ALTER DATABASE ${ident(name)} IS_TEMPLATE true ALLOW_CONNECTIONS false`);
     await this.terminateSessions(name);
+  }
+
+  /**
+   * `CREATE DATABASE … TEMPLATE` copies a database's contents, not its settings (`ALTER DATABASE … SET`,
+   * `ALTER ROLE … IN DATABASE … SET`): branches would silently run without them, so the user is told once.
+   */
+  async warnOfDatabaseSettings(template: string, label: string): Promise<void> {
+    const rows = await this.sql('SELECT count(*)::int AS n FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1', [template]);
+    if (Number(rows[0]?.n ?? 0) === 0) return;
+    process.stderr.write(
+      `pgbranch: ${label} has database-level settings (ALTER DATABASE … SET, ALTER ROLE … IN DATABASE … SET); ` +
+        "the template driver's branches do not carry them (a copied database starts without its template's settings). Use driver 'local', or set them per role or in the server settings.\n",
+    );
   }
 
   async allowsConnections(name: string): Promise<boolean> {
