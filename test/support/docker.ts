@@ -33,7 +33,7 @@ export function ephemeralImagesOf(cacheDir: string, session?: string): string[] 
 
 /** A container's state as Docker reports it ("running", "exited", …). */
 export function containerState(id: string): string {
-  return execFileSync('docker', ['inspect', '-f', '{{.State.Status}}', id], { encoding: 'utf8' }).trim();
+  return execFileSync('docker', ['inspect', '-f', '{{.State.Status}}', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 /** A container's state, or undefined when no such container exists. */
@@ -47,5 +47,5 @@ export function containerStateIfAny(id: string): string | undefined {
 
 /** The host pid of a running container's first process (its postgres: containers run it directly). */
 export function containerPid(id: string): number {
-  return Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', id], { encoding: 'utf8' }).trim());
+  return Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
 }
