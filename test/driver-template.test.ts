@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, SeedError, type Engine, type Snapshot } from '@pgbranch/core';
 import { query } from './support/pg.js';
+import { waitUntil } from './support/wait.js';
 import { cli, freshCacheDir, mountsUnder, postgresProcessesUnder, repoRoot } from './support/processes.js';
 
 const RECIPE = path.join(repoRoot, 'fixtures/recipes/relay-store');
@@ -193,7 +194,8 @@ describe('template driver', () => {
       const child = await a.snapshot({ name: 'relay-child' }); // a database of the server about to crash
       const crashed = a.pid!;
       process.kill(crashed, 'SIGKILL');
-      for (let i = 0; i < 100 && isAlive(crashed); i++) await new Promise((r) => setTimeout(r, 20));
+      // SIGKILL lands once the process leaves the kernel; on a busy machine that can take seconds.
+      await waitUntil(() => a.state !== 'running', 30_000);
       expect(a.state).toBe('suspended'); // not running
       await expect(a.resume()).rejects.toMatchObject({ code: 'PGBRANCH_TEMPLATE_SERVER_DOWN' });
       const b = await s.branch();

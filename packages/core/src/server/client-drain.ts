@@ -80,3 +80,23 @@ async function sqlCounter(branch: Branch, timeoutMs: number, database: string | 
     close: () => client.end().catch(() => undefined),
   };
 }
+
+/**
+ * Ends a branch's client sessions the way Postgres tells clients (FATAL 57P01, "terminating connection due to
+ * administrator command"), before its server is stopped: a client killed by the server's immediate shutdown may
+ * instead see a bare ECONNRESET, which says nothing of whose socket it was and reaches the test file as an unhandled
+ * rejection. Best effort: the server stops right after anyway.
+ */
+export async function endClients(branch: Branch): Promise<void> {
+  const client = new pg.Client({ ...branch.adminConnection(), connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const only = branch.sharesServer ? [branch.address().database] : [];
+    await client.query(`select pg_terminate_backend(pid, 1000) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()${only.length ? ' and datname = $1' : ''}`, only);
+  } catch (err) {
+    log('ending the clients of %s: %s', branch.name, describeCause(err));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -12,7 +12,7 @@ import type { Snapshot } from '../branch/branch.js';
 import { keepAsNamed, type KeptBranch } from '../named/kept-branch.js';
 
 export type { KeptBranch };
-import { drainClients } from './client-drain.js';
+import { drainClients, endClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
 import { listenOnPrivateSocket } from './private-socket.js';
 import { readTrustedRequests } from './trusted-requests.js';
@@ -225,7 +225,10 @@ export class PoolServer implements AsyncDisposable {
     log('%s released: waited %d ms for its clients, %d still open', held.lease.branch.name, Math.round(waitedMs), lingering);
     // Stop the server before answering, so the worker hears of the connections it ends while it still
     // expects to (its guard is up until a moment after the answer).
-    if (lingering > 0) await held.lease.branch.destroy().catch((err) => log('destroy %s: %s', held.lease.branch.name, describeCause(err)));
+    if (lingering > 0) {
+      await endClients(held.lease.branch);
+      await held.lease.branch.destroy().catch((err) => log('destroy %s: %s', held.lease.branch.name, describeCause(err)));
+    }
     if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
     return { lingering, waitedMs };
   }
