@@ -61,14 +61,12 @@ export class Engine implements AsyncDisposable {
     private readonly driver: Driver,
     /** Superuser password of this cache directory's snapshots (never logged). */
     private readonly password: string,
-  ) {}
+  ) {
+    this.ctx = { driver, sessionId: session.id, track: (resource) => this.track(resource) };
+  }
 
   /** What snapshots and branches of this engine share. */
-  private readonly ctx: BranchContext = {
-    driver: undefined as never, // set in create(): the driver exists before the engine
-    sessionId: '',
-    track: (resource) => this.track(resource),
-  };
+  private readonly ctx: BranchContext;
 
   /** @internal */
   static async create(options: ResolvedOptions, use: EngineUse = 'build'): Promise<Engine> {
@@ -107,7 +105,6 @@ export class Engine implements AsyncDisposable {
       if (driver.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
     }
     const engine = new Engine(layout, session, driver, password);
-    Object.assign(engine.ctx, { driver, sessionId: session.id });
     engine.sessionRecorded = use === 'build';
     engine.unregister = registerForExit(engine);
     log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, driver.name, driver.info.storage, driver.info.storageReason, driver.info.postgresVersion, layout.root);
