@@ -36,17 +36,29 @@ export async function runToCompletion(container: Docker.Container, what: string)
  * "starting up" until then); fails fast, with the container's output, if the container exits.
  */
 export async function waitForServer(container: Docker.Container, connection: pg.ClientConfig, label: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let exited = false;
-  // The wait is a request held open until the container exits: aborted once the server answers, or it would
-  // keep the process alive (a CLI that started a named branch would never exit).
-  const watching = new AbortController();
-  container.wait({ abortSignal: watching.signal }).then(() => (exited = true), () => undefined);
+  const exit = watchExit(container);
   try {
-    await untilAnswers(container, connection, label, deadline, () => exited);
+    await untilAnswers(container, connection, label, Date.now() + READY_TIMEOUT_MS, () => exit.exited);
   } finally {
-    watching.abort();
+    exit.stop();
   }
+}
+
+/**
+ * A container's exit, seen through a request the engine holds open until the container exits. stop() ends the
+ * request: left open, it would keep the process alive (a CLI that started or stopped a branch would never exit).
+ */
+function watchExit(container: Docker.Container): { readonly exited: boolean; done: Promise<void>; stop(): void } {
+  const request = new AbortController();
+  let exited = false;
+  const done = container.wait({ abortSignal: request.signal }).then(() => void (exited = true), () => undefined);
+  return {
+    get exited() {
+      return exited;
+    },
+    done,
+    stop: () => request.abort(),
+  };
 }
 
 async function untilAnswers(container: Docker.Container, connection: pg.ClientConfig, label: string, deadline: number, exited: () => boolean): Promise<void> {
@@ -77,16 +89,12 @@ async function untilAnswers(container: Docker.Container, connection: pg.ClientCo
 /** Stops a container's server cleanly (SIGINT: fast shutdown with a checkpoint) and waits for it. */
 export async function stopCleanly(container: Docker.Container): Promise<void> {
   await container.kill({ signal: 'SIGINT' }).catch(() => undefined);
-  // Neither the wait (a request held open) nor the timer may outlive the stop: a CLI would not exit.
-  const watching = new AbortController();
+  const exit = watchExit(container);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      container.wait({ abortSignal: watching.signal }).catch(() => undefined),
-      new Promise((r) => (timer = setTimeout(r, 30_000))),
-    ]);
+    await Promise.race([exit.done, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
   } finally {
-    clearTimeout(timer);
-    watching.abort();
+    clearTimeout(timer); // nor may the timer outlive the stop
+    exit.stop();
   }
 }
