@@ -6,8 +6,14 @@ import { logger } from '../log.js';
 
 const log = logger('server');
 
-/** Client backends other than the asking one: the test file's own connections. */
-const COUNT_CLIENTS = "select count(*)::int as n from pg_stat_get_activity(null) where backend_type = 'client backend' and pid <> pg_backend_pid()";
+/**
+ * The client backends other than the asking one (the test file's own connections), of one database when given (a
+ * shared server's branch): a query's FROM … WHERE part and its parameters.
+ */
+function clientBackends(database: string | undefined): { from: string; values: string[] } {
+  const from = "from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()";
+  return database === undefined ? { from, values: [] } : { from: `${from} and datname = $1`, values: [database] };
+}
 /** A client backend's process title: `postgres: USER DATABASE HOST(PORT) …` or `… [local] …` (auxiliary processes differ). */
 const CLIENT_TITLE = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))/;
 
@@ -30,7 +36,7 @@ export async function drainClients(branch: Branch, timeoutMs: number): Promise<n
   let counter: Counter | undefined;
   try {
     // A branch that is one database of a shared server (template driver) counts only its own database's clients.
-    const only = branch.sharesServer ? branch.address().database : undefined;
+    const only = ownDatabase(branch);
     counter = (await processCounter(branch.pid, only)) ?? (await sqlCounter(branch, timeoutMs, only));
     let pause = 2;
     for (;;) {
@@ -76,7 +82,10 @@ async function sqlCounter(branch: Branch, timeoutMs: number, database: string | 
   client.on('error', () => undefined); // the branch may go away meanwhile: the awaited calls reject
   await client.connect();
   return {
-    count: async () => (await client.query<{ n: number }>(database === undefined ? COUNT_CLIENTS : `${COUNT_CLIENTS} and datname = $1`, database === undefined ? [] : [database])).rows[0]!.n,
+    count: async () => {
+      const { from, values } = clientBackends(database);
+      return (await client.query<{ n: number }>(`select count(*)::int as n ${from}`, values)).rows[0]!.n;
+    },
     close: () => client.end().catch(() => undefined),
   };
 }
@@ -92,11 +101,16 @@ export async function endClients(branch: Branch): Promise<void> {
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const only = branch.sharesServer ? [branch.address().database] : [];
-    await client.query(`select pg_terminate_backend(pid, 1000) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()${only.length ? ' and datname = $1' : ''}`, only);
+    const { from, values } = clientBackends(ownDatabase(branch));
+    await client.query(`select pg_terminate_backend(pid, 1000) ${from}`, values);
   } catch (err) {
     log('ending the clients of %s: %s', branch.name, describeCause(err));
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The branch's database when its server is shared (only its clients are the file's), else undefined (all of them). */
+function ownDatabase(branch: Branch): string | undefined {
+  return branch.sharesServer ? branch.address().database : undefined;
 }
