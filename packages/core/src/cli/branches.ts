@@ -2,8 +2,8 @@ import path from 'node:path';
 import { openEngine, type Engine, type EngineUse } from '../engine/engine.js';
 import { BranchBrokenError, describeCause, UsageError } from '../errors.js';
 import type { NamedBranches, NamedBranchInfo } from '../named/named-branches.js';
-import { parseTtl, readNamedMeta, recordedDrivers } from '../cache/named-record.js';
-import { resolveOptions } from '../options.js';
+import { parseTtl, readNamedMeta, recordedDrivers, type NamedBranchMeta } from '../cache/named-record.js';
+import { resolveOptions, type EngineOptions } from '../options.js';
 import type { DriverChoice } from '../drivers/registry.js';
 import type { Snapshot } from '../branch/branch.js';
 
@@ -24,7 +24,7 @@ export interface CliContext {
 export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, engine: Engine) => Promise<T>, branch?: string, use: EngineUse = 'build'): Promise<T> {
   const record = branch && !cli.driver ? await readNamedMeta(path.join(resolveOptions({ cacheDir: cli.cacheDir }).cacheDir, 'named', branch)) : undefined;
   const engine = await openEngine(
-    record ? { cacheDir: cli.cacheDir, driver: (record.driver ?? 'local') as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) } : { cacheDir: cli.cacheDir, driver: cli.driver ?? 'auto' },
+    record ? engineOptionsOf(cli.cacheDir, record) : { cacheDir: cli.cacheDir, driver: cli.driver ?? 'auto' },
     use,
   );
   try {
@@ -32,6 +32,11 @@ export async function withNamed<T>(cli: CliContext, fn: (named: NamedBranches, e
   } finally {
     await engine.close();
   }
+}
+
+/** The engine options that open a named branch's record with the driver and Docker settings it was made with. */
+export function engineOptionsOf(cacheDir: string | undefined, record: Pick<NamedBranchMeta, 'driver' | 'docker'>): EngineOptions {
+  return { cacheDir, driver: (record.driver ?? 'local') as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) };
 }
 
 /** `pgbranch snapshot NAME --sql PATH…`: builds (or finds) a snapshot of SQL files and prints its hash. */
@@ -91,7 +96,7 @@ async function listAll(cli: CliContext): Promise<{ list: NamedBranchInfo[]; note
   const list: NamedBranchInfo[] = [];
   const notes: string[] = [];
   for (const record of records) {
-    const options = { cacheDir: cli.cacheDir, driver: record.driver as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) };
+    const options = engineOptionsOf(cli.cacheDir, record);
     try {
       const engine = await openEngine(options, 'read');
       try {

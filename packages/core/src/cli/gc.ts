@@ -6,7 +6,7 @@ import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../cache/prune-policy.js
 import { CacheLayout } from '../cache/layout.js';
 import { reapDeadOwners, type ReapReport } from '../drivers/reaper.js';
 import { resolveOptions } from '../options.js';
-import type { DriverChoice } from '../drivers/registry.js';
+import { engineOptionsOf } from './branches.js';
 import { openEngine } from '../engine/engine.js';
 import { listSessions, sessionAlive } from '../cache/session.js';
 import { describeCause } from '../errors.js';
@@ -93,7 +93,7 @@ async function dockerReport(layout: CacheLayout, dockerHost: string | undefined,
 
 /** Expired and broken named branches of one driver other than local. */
 async function namedOf(layout: CacheLayout, record: Pick<NamedBranchMeta, 'driver' | 'docker'>): Promise<CollectedBranch[]> {
-  const engine = await openEngine({ cacheDir: layout.root, driver: record.driver as DriverChoice, ...(record.docker ? { docker: record.docker } : {}), reap: false }, 'maintain');
+  const engine = await openEngine({ ...engineOptionsOf(layout.root, record), reap: false }, 'maintain');
   try {
     return await collectNamedBranches(engine.named());
   } finally {
