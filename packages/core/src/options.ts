@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ClonerName } from './cloners/cloner.js';
 import { UsageError } from './errors.js';
+import { defaultCacheDir } from './cache/default-cache-dir.js';
 import type { DockerOptions } from './drivers/docker/docker-options.js';
 import { assertDriverName, type DriverChoice } from './drivers/registry.js';
 
@@ -99,13 +99,4 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   };
 }
 
-/** `node_modules/.cache/pgbranch` under the nearest directory with a package.json (else the working directory). */
-export function defaultCacheDir(from = process.cwd()): string {
-  let dir = path.resolve(from);
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'node_modules', '.cache', 'pgbranch');
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.join(path.resolve(from), 'node_modules', '.cache', 'pgbranch');
-    dir = parent;
-  }
-}
+export { defaultCacheDir };

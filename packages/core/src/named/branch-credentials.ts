@@ -1,12 +1,10 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { scramVerifier } from '../cache/scram-verifier.js';
 import { SUPERUSER } from '../snapshot/postgres-settings.js';
-
-/** SCRAM iterations, as Postgres uses by default (scram_iterations). */
-const ITERATIONS = 4096;
 
 /** Where a named branch's own superuser password is kept: in its record directory, readable by its owner only. */
 export function passwordFile(branchDir: string): string {
@@ -64,13 +62,4 @@ export async function applyBranchPassword(admin: pg.ClientConfig, password: stri
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** `SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey` (RFC 5802/7677), the form Postgres stores. */
-export function scramVerifier(password: string, salt = randomBytes(16)): string {
-  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, ITERATIONS, 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
-  return `SCRAM-SHA-256$${ITERATIONS}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { defaultCacheDir } from '../options.js';
+import { defaultCacheDir } from '../cache/default-cache-dir.js';
 import type { KeptBranch, PoolServer } from '../server/pool-server.js';
 
 /**

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
+import { scramVerifier } from '../../cache/scram-verifier.js';
 import { buildFailure, storeSnapshot } from '../../cache/store-snapshot.js';
 import type { Cloner } from '../../cloners/cloner.js';
 import { overlayLayers } from '../../cloners/overlay-cloner.js';
@@ -113,7 +114,7 @@ export class BindClones implements DockerStorage {
     progress.step('initdb');
     await this.cloner.createSource(dataDir, this.owner);
     const passwordFile = path.join(path.dirname(dataDir), '.pw');
-    await writeFile(passwordFile, this.containers.password + '\n', { mode: 0o600 });
+    await writeFile(passwordFile, scramVerifier(this.containers.password) + '\n', { mode: 0o600 });
     await giveTo(this.owner, passwordFile);
     const container = await initdbContainer(this.containers, { dataDir, passwordFile });
     try {

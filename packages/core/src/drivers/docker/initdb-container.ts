@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
+import { scramVerifier } from '../../cache/scram-verifier.js';
 import { INITDB_ARGS } from '../../snapshot/postgres-settings.js';
 import { CONTAINER_DATA_DIR } from './container-spec.js';
 import type { ServerContainers } from './server-containers.js';
@@ -40,7 +41,7 @@ export async function initdbContainer(containers: ServerContainers, onHost?: Ini
   await container.putArchive(
     await tarOf([
       { name: dir.slice(1) + '/', type: 'directory', mode: 0o700, uid, gid },
-      { name: `${dir.slice(1)}/.pw`, type: 'file', mode: 0o600, uid, gid, content: containers.password + '\n' },
+      { name: `${dir.slice(1)}/.pw`, type: 'file', mode: 0o600, uid, gid, content: scramVerifier(containers.password) + '\n' },
     ]),
     { path: '/' },
   );
