@@ -55,6 +55,12 @@ describe('runMicro', () => {
     expect(samples).toHaveLength(5);
   });
 
+  it('calls nothing for zero iterations', async () => {
+    const log: string[] = [];
+    expect(await runMicroTask(logged('a', log, 1), { iterations: 0 })).toEqual([]);
+    expect(log).toEqual([]);
+  });
+
   it('keeps at most `concurrency` calls in flight', async () => {
     let inFlight = 0;
     let most = 0;

@@ -55,6 +55,7 @@ export async function runMicro(tasks: MicroTask[], options: MicroOptions): Promi
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const warmup = Math.max(0, options.warmup ?? 1);
   const samples = new Map(tasks.map((task) => [task.name, [] as number[]]));
+  if (options.iterations < 1) return samples;
   for (let round = 0; round < rounds; round++) {
     // Spread the remainder over the first rounds, so that the counts add up to `iterations` exactly.
     const iterations = Math.floor(options.iterations / rounds) + (round < options.iterations % rounds ? 1 : 0);
