@@ -6,14 +6,3 @@ export function methodResult(method: string, samples: number[], extra: Omit<Part
   return { method, unit: 'ms', ...extra, samples, summary: summarize(samples) };
 }
 
-/** Times `fn` `n` times after one warm-up call; returns milliseconds. */
-export async function sample(n: number, fn: () => Promise<void>): Promise<number[]> {
-  await fn();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}

@@ -8,7 +8,7 @@ export interface MethodResult {
   group?: string;
   x?: number;
   unit: 'ms' | 'bytes' | 'MB' | 'branches/s';
-  /** Raw values in `unit`, as measured. */
+  /** Raw values in `unit`, as measured (methods timed by tinybench: sorted within each round, rounds in run order). */
   samples: number[];
   summary: LatencySummary;
   /** How the method was configured. */

@@ -1,7 +1,8 @@
+import { runMicroTask } from '../micro.js';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario, ScenarioResult } from '../types.js';
-import { fixture, timeBranch, usableTargets, withEngine } from './common.js';
+import { branchCreationTask, fixture, progressOf, usableTargets, withEngine } from './common.js';
 
 /** Scenario 1: cold branch creation (no pool) for every driver × cloner available here. */
 export const branchCreation: Scenario = {
@@ -14,13 +15,7 @@ export const branchCreation: Scenario = {
       const samples = await withEngine(target, async (engine) => {
         const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
         if (!notes.some((n) => n.startsWith('PostgreSQL'))) notes.push(`PostgreSQL ${engine.info().postgresVersion}; fixture sync-store, ${(snap.sizeBytes / 1e6).toFixed(0)} MB snapshot`);
-        const out: number[] = [];
-        await timeBranch(snap); // warm-up
-        for (let i = 0; i < ctx.iterations; i++) {
-          ctx.progress(`${target.label} ${i + 1}/${ctx.iterations}`);
-          out.push(await timeBranch(snap));
-        }
-        return out;
+        return runMicroTask(branchCreationTask(target.label, snap), { iterations: ctx.iterations, progress: progressOf(ctx) });
       });
       results.push(methodResult(target.label, samples));
     }

@@ -2,13 +2,22 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { runMicro, runMicroTask, type MicroTask } from '../micro.js';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import { Keeper } from '@pgbranch/core';
 import type { MethodResult, Scenario } from '../types.js';
-import { fixture, query, timeBranch, withEngine } from './common.js';
+import { branchCreationTask, fixture, progressOf, query, withEngine } from './common.js';
 
 const QUERY = 'select count(*) from documents';
+const HOT = 'resume a suspended branch (hot: page cache warm)';
+const WARM = 'resume a suspended branch (warm: page cache dropped)';
+const WAKE = 'wake on connect (suspended named branch, keeper holding its port)';
+const HOW: Record<string, string> = {
+  [HOT]: 'branch.suspend() then timed branch.resume() + connect + first query on the fixture table',
+  [WARM]: 'as hot, after sync + echo 3 > /proc/sys/vm/drop_caches',
+  [WAKE]: 'pg connects to the suspended branch URL; the keeper accepts, resumes the server, pipes the connection; until the first query returns',
+};
 
 function canDropCaches(): boolean {
   try {
@@ -34,69 +43,60 @@ export const coldStart: Scenario = {
     const dir = path.join(ctx.workDir, 'cold-start');
     await withEngine({ label: 'default', options: { cacheDir: dir } }, async (engine) => {
       const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
-      const cold: number[] = [];
-      await timeBranch(snap);
-      for (let i = 0; i < ctx.iterations; i++) {
-        ctx.progress(`new branch ${i + 1}/${ctx.iterations}`);
-        cold.push(await timeBranch(snap));
-      }
-      results.push(methodResult(`new branch from snapshot (cold, ${engine.info().cloner})`, cold));
+      const progress = progressOf(ctx);
+      const coldLabel = `new branch from snapshot (cold, ${engine.info().cloner})`;
+      results.push(methodResult(coldLabel, await runMicroTask(branchCreationTask(coldLabel, snap), { iterations: ctx.iterations, progress })));
 
-      // Resume: the same branch suspended (clean stop, data kept) and resumed, then connect + first query.
+      // Resume: the same branch suspended (clean stop, data kept) before the clock, then resume + connect + first query.
       const branch = await snap.branch();
-      await query(branch.url, QUERY);
-      const hot: number[] = [];
-      const warm: number[] = [];
-      for (let i = 0; i < ctx.iterations; i++) {
-        ctx.progress(`suspend/resume ${i + 1}/${ctx.iterations}`);
-        await branch.suspend();
-        const t = performance.now();
-        await branch.resume();
+      try {
         await query(branch.url, QUERY);
-        hot.push(performance.now() - t);
-      }
-      results.push(methodResult('resume a suspended branch (hot: page cache warm)', hot, { note: 'branch.suspend() then timed branch.resume() + connect + first query on the fixture table' }));
-      if (canDropCaches()) {
-        for (let i = 0; i < ctx.iterations; i++) {
-          ctx.progress(`suspend/drop caches/resume ${i + 1}/${ctx.iterations}`);
-          await branch.suspend();
-          dropCaches();
-          const t = performance.now();
-          await branch.resume();
-          await query(branch.url, QUERY);
-          warm.push(performance.now() - t);
+        const resume = (name: string, beforeEach: () => Promise<void> | void): MicroTask => ({
+          name,
+          beforeEach,
+          fn: async () => {
+            await branch.resume();
+            await query(branch.url, QUERY);
+          },
+        });
+        const tasks = [resume(HOT, () => branch.suspend())];
+        if (canDropCaches()) {
+          tasks.push(
+            resume(WARM, async () => {
+              await branch.suspend();
+              dropCaches();
+            }),
+          );
+        } else {
+          notes.push('resume after dropping the page cache (warm): not available — needs root to write /proc/sys/vm/drop_caches.');
         }
-        results.push(methodResult('resume a suspended branch (warm: page cache dropped)', warm, { note: 'as hot, after sync + echo 3 > /proc/sys/vm/drop_caches' }));
-      } else {
-        notes.push('resume after dropping the page cache (warm): not available — needs root to write /proc/sys/vm/drop_caches.');
+        for (const [method, samples] of await runMicro(tasks, { iterations: ctx.iterations, progress })) {
+          results.push(methodResult(method, samples, { note: HOW[method] }));
+        }
+      } finally {
+        await branch.destroy();
       }
-      await branch.destroy();
 
       // Wake on connect: a named branch suspended while the keeper holds its port; the client just connects.
       const named = engine.named();
       for (const b of await named.list()) if (b.name === 'bench-wake') await named.destroy(b.name);
       const info = await named.create('bench-wake', snap);
       const keeper = new Keeper(engine, { intervalMs: 50, idleAfterMs: 3_600_000, suspendAfterMs: 3_600_000 });
-      await keeper.start();
-      const wake: number[] = [];
       try {
-        for (let i = 0; i < ctx.iterations; i++) {
-          ctx.progress(`wake on connect ${i + 1}/${ctx.iterations}`);
-          await named.suspend('bench-wake');
-          await keeper.tick(); // the keeper now holds the port
-          const t = performance.now();
-          await query(named.url(info), QUERY);
-          wake.push(performance.now() - t);
-        }
+        await keeper.start();
+        const wake: MicroTask = {
+          name: WAKE,
+          beforeEach: async () => {
+            await named.suspend('bench-wake');
+            await keeper.tick(); // the keeper now holds the port
+          },
+          fn: () => query(named.url(info), QUERY),
+        };
+        results.push(methodResult(WAKE, await runMicroTask(wake, { iterations: ctx.iterations, progress }), { note: HOW[WAKE] }));
       } finally {
         await keeper.close();
         await named.destroy('bench-wake');
       }
-      results.push(
-        methodResult('wake on connect (suspended named branch, keeper holding its port)', wake, {
-          note: 'pg connects to the suspended branch URL; the keeper accepts, resumes the server, pipes the connection; until the first query returns',
-        }),
-      );
     });
     const traditional: number[] = [];
     const n = Math.min(5, ctx.iterations);

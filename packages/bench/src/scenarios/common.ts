@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { createEngine, type Branch, type ClonerName, type Engine, type EngineOptions, type Snapshot } from '@pgbranch/core';
+import type { MicroTask } from '../micro.js';
 import type { BenchContext } from '../types.js';
 
 /** One place to run pgbranch: a driver, a cloner or storage, and a cache directory on a filesystem where it works. */
@@ -84,12 +85,23 @@ export async function query(url: string, sql = 'select 1'): Promise<void> {
   await client.end();
 }
 
-/** branch() + connect + first query, in ms; the branch is destroyed outside the timing. */
-export async function timeBranch(snap: Snapshot): Promise<number> {
-  const t = performance.now();
-  const branch: Branch = await snap.branch();
-  await query(branch.url);
-  const ms = performance.now() - t;
-  await branch.destroy();
-  return ms;
+/** Cold branch creation as a timed task: branch() + connect + first query; the branch is destroyed after the clock stops. */
+export function branchCreationTask(name: string, snap: Snapshot): MicroTask {
+  let branch: Branch | undefined;
+  return {
+    name,
+    fn: async () => {
+      branch = await snap.branch();
+      await query(branch.url);
+    },
+    afterEach: async () => {
+      await branch?.destroy();
+      branch = undefined;
+    },
+  };
+}
+
+/** Measured iterations reported as "<task> i/n" on the progress line. */
+export function progressOf(ctx: BenchContext): (task: string, done: number, total: number) => void {
+  return (task, done, total) => ctx.progress(`${task} ${done}/${total}`);
 }

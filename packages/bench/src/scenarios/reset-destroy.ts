@@ -1,7 +1,11 @@
+import type { Branch, Snapshot } from '@pgbranch/core';
+import { runMicro, type MicroTask } from '../micro.js';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
-import { fixture, query, usableTargets, withEngine } from './common.js';
+import { fixture, progressOf, query, usableTargets, withEngine } from './common.js';
+
+const DIRTY = "update documents set name = name || '!' where workspace_id = 1";
 
 /** Scenario 4: reset ("switch") and destroy ("delete") for each available target. */
 export const resetDestroy: Scenario = {
@@ -9,27 +13,13 @@ export const resetDestroy: Scenario = {
   title: 'Reset ("switch") and destroy ("delete")',
   async run(ctx) {
     const results: MethodResult[] = [];
-    const notes: string[] = [];
+    const notes = ['Every sample gets a branch of its own, made and changed by one UPDATE before the clock starts; a reset sample destroys it after the clock stops.'];
     for (const target of usableTargets(ctx, notes, { docker: true })) {
       await withEngine(target, async (engine) => {
         const snap = await engine.snapshot({ name: 'sync-store', sql: fixture(ctx) });
-        const reset: number[] = [];
-        const destroy: number[] = [];
         const n = Math.min(10, ctx.iterations);
-        for (let i = 0; i < n; i++) {
-          ctx.progress(`${target.label} ${i + 1}/${n}`);
-          const branch = await snap.branch();
-          await query(branch.url, "update documents set name = name || '!' where workspace_id = 1");
-          let t = performance.now();
-          await branch.reset();
-          await query(branch.url);
-          reset.push(performance.now() - t);
-          t = performance.now();
-          await branch.destroy();
-          destroy.push(performance.now() - t);
-        }
-        results.push(methodResult(`${target.label}: reset → first query`, reset));
-        results.push(methodResult(`${target.label}: destroy`, destroy));
+        const tasks = [resetTask(`${target.label}: reset → first query`, snap), destroyTask(`${target.label}: destroy`, snap)];
+        for (const [method, samples] of await runMicro(tasks, { iterations: n, progress: progressOf(ctx) })) results.push(methodResult(method, samples));
       });
     }
     return {
@@ -43,3 +33,50 @@ export const resetDestroy: Scenario = {
     };
   },
 };
+
+/** A branch with a change to undo, made outside the clock: the state a test leaves behind. */
+async function dirtyBranch(snap: Snapshot): Promise<Branch> {
+  const branch = await snap.branch();
+  await query(branch.url, DIRTY);
+  return branch;
+}
+
+/** branch.reset() + connect + first query on a changed branch; the branch is made before and destroyed after the clock. */
+function resetTask(name: string, snap: Snapshot): MicroTask {
+  let branch: Branch | undefined;
+  return {
+    name,
+    beforeEach: async () => {
+      branch = await dirtyBranch(snap);
+    },
+    fn: async () => {
+      await branch!.reset();
+      await query(branch!.url);
+    },
+    afterEach: async () => {
+      await branch?.destroy();
+      branch = undefined;
+    },
+  };
+}
+
+/** branch.destroy() of a changed branch, made before the clock. */
+function destroyTask(name: string, snap: Snapshot): MicroTask {
+  let branch: Branch | undefined;
+  return {
+    name,
+    beforeEach: async () => {
+      branch = await dirtyBranch(snap);
+    },
+    fn: async () => {
+      const doomed = branch!;
+      branch = undefined;
+      await doomed.destroy();
+    },
+    // Only when the timed destroy did not run or failed.
+    afterEach: async () => {
+      await branch?.destroy();
+      branch = undefined;
+    },
+  };
+}

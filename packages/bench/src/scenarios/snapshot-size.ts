@@ -1,7 +1,8 @@
+import { runMicroTask } from '../micro.js';
 import { REFERENCE } from '../reference.js';
 import { methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
-import { bulkRecipe, timeBranch, usableTargets, withEngine } from './common.js';
+import { branchCreationTask, bulkRecipe, progressOf, usableTargets, withEngine } from './common.js';
 
 /** Scenario 2: creation time against snapshot size — flat for copy-on-write, growing for plain copy. */
 export const snapshotSize: Scenario = {
@@ -20,12 +21,7 @@ export const snapshotSize: Scenario = {
           const snap = await engine.snapshot({ name: `bulk-${mb}mb`, sql: recipes.get(mb) });
           // Copying gigabytes per sample is slow by nature: fewer samples keep the run bounded.
           const n = target.options.cloner === 'copy' && mb >= 1000 ? Math.min(5, ctx.iterations) : Math.min(10, ctx.iterations);
-          const samples: number[] = [];
-          await timeBranch(snap);
-          for (let i = 0; i < n; i++) {
-            ctx.progress(`${target.label} ${mb} MB ${i + 1}/${n}`);
-            samples.push(await timeBranch(snap));
-          }
+          const samples = await runMicroTask(branchCreationTask(`${target.label} ${mb} MB`, snap), { iterations: n, progress: progressOf(ctx) });
           results.push(methodResult(target.label, samples, { group: `${(snap.sizeBytes / 1e6).toFixed(0)} MB`, x: snap.sizeBytes / 1e6 }));
         }
       });

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { createEngine, type ClonerName, type Engine, type Snapshot } from '@pgbranch/core';
+import { runMicro } from '../micro.js';
 import { methodResult } from '../stats.js';
 import type { BenchContext, MethodResult, Scenario, ScenarioResult } from '../types.js';
-import { fixture, timeBranch } from './common.js';
+import { branchCreationTask, fixture, progressOf } from './common.js';
 
 /** A filesystem to compare the drivers on, and the cloner the local driver uses there. */
 interface Filesystem {
@@ -47,16 +48,11 @@ export const templateDriver: Scenario = {
           [`pgbranch template (${fs.label})`, await template.snapshot({ name: 'sync-store', sql: fixture(ctx) })],
         ];
         notes.push(`${fs.label}: template ${template.info().clonerReason.split(';')[0]}`);
-        const samples = snaps.map(() => [] as number[]);
-        // Warm-up: the template driver's first branch starts its server (once per snapshot and engine).
-        for (const [, snap] of snaps) await timeBranch(snap);
-        for (let i = 0; i < ctx.iterations * 2; i++) {
-          for (const [j, [label, snap]] of snaps.entries()) {
-            ctx.progress(`${label} ${i + 1}/${ctx.iterations * 2}`);
-            samples[j]!.push(await timeBranch(snap));
-          }
-        }
-        for (const [j, [label]] of snaps.entries()) results.push(methodResult(label, samples[j]!));
+        // One sample of each in turn (a round each), so that both see the same machine load. The warm-up starts the
+        // template driver's server (once per snapshot and engine).
+        const n = ctx.iterations * 2;
+        const measured = await runMicro(snaps.map(([label, snap]) => branchCreationTask(label, snap)), { iterations: n, rounds: n, progress: progressOf(ctx) });
+        for (const [method, samples] of measured) results.push(methodResult(method, samples));
       } finally {
         await template?.close();
         await local.close();
