@@ -14,6 +14,7 @@ import { keepAsNamed, type KeptBranch } from '../named/kept-branch.js';
 export type { KeptBranch };
 import { drainClients, endClients } from './client-drain.js';
 import { createPoolToken } from './pool-token.js';
+import { useSpawnHelper } from '../system/spawn-helper.js';
 import { listenOnPrivateSocket } from './private-socket.js';
 import { readTrustedRequests } from './trusted-requests.js';
 import { DEFAULT_TEARDOWN_TIMEOUT_MS, NOT_KEPT, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
@@ -74,6 +75,8 @@ export class PoolServer implements AsyncDisposable {
 
   /** Seeds (or reuses) every recipe's snapshot, starts the pools and listens. */
   static async start(options: PoolServerOptions): Promise<PoolServer> {
+    // A pool server starts processes all run long, often inside a test runner's big main process: through the helper.
+    useSpawnHelper();
     const engine = await createEngine(options.engine);
     try {
       const snapshots = new Map<string, Snapshot>();

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ServerStartError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { RunAs } from '../../system/run-as.js';
 import { waitForExit } from '../../system/proc.js';
+import { startProcess, type StartedProcess } from '../../system/spawn-helper.js';
 import type { PostgresBinaries } from './binaries.js';
 import { freePort } from './ports.js';
 import { serverEnv } from './spawn-as.js';
@@ -29,21 +29,14 @@ export interface ServerStartOptions {
 
 /** A running local Postgres server. */
 export class LocalServer {
-  private exited: Promise<void>;
-
   constructor(
-    private readonly child: ChildProcess,
+    private readonly process: StartedProcess,
     readonly port: number,
     readonly socketDir: string,
-  ) {
-    this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
-  }
+  ) {}
 
   get pid(): number {
-    return this.child.pid!;
+    return this.process.pid;
   }
 
   /**
@@ -51,11 +44,9 @@ export class LocalServer {
    * 'immediate' skips it (used when the data is thrown away).
    */
   async stop(mode: 'fast' | 'immediate'): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
-    }
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await this.exited;
+    if (this.process.exitStatus() === undefined) this.process.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 30_000);
+    await this.process.exited;
     clearTimeout(timer);
     // Children of the postmaster exit right after it; make sure the data directory is free.
     await waitForExit(this.pid, 1000);
@@ -88,27 +79,20 @@ async function startOnce(bins: PostgresBinaries, options: ServerStartOptions, po
   };
   const args = ['-D', options.dataDir];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
-  const logHandle = await open(options.logFile, 'a', 0o600);
-  const logStart = (await logHandle.stat()).size;
+  const logStart = await stat(options.logFile).then((s) => s.size, () => 0);
   const t0 = performance.now();
-  let child: ChildProcess;
+  let server: LocalServer | undefined;
   try {
-    child = spawn(path.join(bins.binDir, 'postgres'), args, {
+    const started = await startProcess(path.join(bins.binDir, 'postgres'), args, {
       ...(options.runAs.dropped ? { uid: options.runAs.uid, gid: options.runAs.gid } : {}),
-      stdio: ['ignore', logHandle.fd, logHandle.fd],
+      logFile: options.logFile,
       detached: true,
       env: serverEnv(bins),
     });
-  } finally {
-    await logHandle.close();
-  }
-  // The engine cleans up its servers itself; an unref'd child does not keep the process alive.
-  child.unref();
-  const server = new LocalServer(child, port, options.socketDir);
-  try {
-    await waitUntilReady(child, options.dataDir);
+    server = new LocalServer(started, port, options.socketDir);
+    await waitUntilReady(started, options.dataDir);
   } catch (err) {
-    await server.stop('immediate').catch(() => undefined);
+    await server?.stop('immediate').catch(() => undefined);
     const tail = await readLogTail(options.logFile, logStart);
     throw new ServerStartError(
       `Postgres for ${options.label} did not start: ${(err as Error).message}. Server log (${options.logFile}):\n${tail}`,
@@ -116,23 +100,19 @@ async function startOnce(bins: PostgresBinaries, options: ServerStartOptions, po
       { cause: err },
     );
   }
-  log('%s: ready on port %d in %dms (pid %d)', options.label, port, Math.round(performance.now() - t0), child.pid);
+  log('%s: ready on port %d in %dms (pid %d)', options.label, port, Math.round(performance.now() - t0), server.pid);
   return server;
 }
 
 /** Polls postmaster.pid tightly for the "ready" status the postmaster writes once it accepts connections. */
-async function waitUntilReady(child: ChildProcess, dataDir: string): Promise<void> {
+async function waitUntilReady(started: StartedProcess, dataDir: string): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
-  let spawnError: Error | undefined;
-  child.once('error', (err) => (spawnError = err));
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (spawnError) throw spawnError;
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) during startup`);
-    }
+    const status = started.exitStatus();
+    if (status !== undefined) throw new Error(`the server exited (${status}) during startup`);
     const lines = await readFile(pidFile, 'utf8').then((s) => s.split('\n'), () => [] as string[]);
-    if (lines[0]?.trim() === String(child.pid) && lines[7]?.trim() === 'ready') return;
+    if (lines[0]?.trim() === String(started.pid) && lines[7]?.trim() === 'ready') return;
     if (Date.now() > deadline) throw new Error(`not ready after ${START_TIMEOUT_MS / 1000}s`);
     await new Promise((r) => setTimeout(r, 1));
   }

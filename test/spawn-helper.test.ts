@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exec } from '../packages/core/dist/system/exec.js';
+import { hasExited } from '../packages/core/dist/system/proc.js';
+import { startProcess, useSpawnHelper } from '../packages/core/dist/system/spawn-helper.js';
+import { repoRoot } from './support/processes.js';
+import { waitUntil } from './support/wait.js';
+
+// Pool servers start processes through a small helper process (a fork of a test runner's big main process costs
+// ~6 ms each). What they start must behave exactly as if started directly, also when the helper or its parent dies.
+const linux = process.platform === 'linux';
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pgbranch-spawn-helper-'));
+const strays: number[] = [];
+afterAll(() => {
+  for (const pid of strays) if (!hasExited(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!linux)('the spawn helper (Linux)', () => {
+  useSpawnHelper();
+
+  it('starts a process that logs to its file, reports its exit, and takes signals', async () => {
+    const logFile = path.join(dir, 'out.log');
+    const done = await startProcess('/bin/sh', ['-c', 'echo hello; echo oops >&2; exit 3'], { logFile, detached: true, env: {} });
+    expect(parentOf(done.pid) === process.pid).toBe(false); // started by the helper, not this process
+    await done.exited;
+    expect(done.exitStatus()).toBe('3');
+    expect(readFileSync(logFile, 'utf8')).toBe('hello\noops\n');
+
+    const sleeper = await startProcess('/bin/sleep', ['30'], { detached: true, env: {} });
+    strays.push(sleeper.pid);
+    expect(sleeper.exitStatus()).toBeUndefined();
+    sleeper.kill('SIGTERM');
+    await sleeper.exited;
+    expect(sleeper.exitStatus()).toBe('SIGTERM');
+  });
+
+  it('rejects a program that does not exist, and runs commands to their end with their output or their error', async () => {
+    await expect(startProcess(path.join(dir, 'no-such-program'), [], { detached: true, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await exec('/bin/sh', ['-c', 'echo out; echo err >&2'])).toEqual({ stdout: 'out\n', stderr: 'err\n' });
+    await expect(exec('/bin/sh', ['-c', 'echo "no such mount" >&2; exit 32'])).rejects.toThrow(/failed: no such mount/);
+  });
+
+  it('still reports the exit of what it started after the helper is killed, and then starts processes directly', async () => {
+    const sleeper = await startProcess('/bin/sleep', ['30'], { detached: true, env: {} });
+    strays.push(sleeper.pid);
+    const helper = parentOf(sleeper.pid);
+    process.kill(helper, 'SIGKILL');
+    await waitUntil(() => hasExited(helper));
+    sleeper.kill('SIGKILL');
+    await sleeper.exited; // noticed through /proc now
+    expect(sleeper.exitStatus()).toBeDefined();
+    const after = await startProcess('/bin/sleep', ['30'], { detached: true, env: {} });
+    strays.push(after.pid);
+    expect(parentOf(after.pid)).not.toBe(helper);
+    after.kill('SIGKILL');
+    await after.exited;
+  });
+
+  it('exits when the process that started it is killed', async () => {
+    // A child Node process starts a sleeper through its helper, prints the sleeper's pid, and is SIGKILLed.
+    const script = `import { startProcess, useSpawnHelper } from ${JSON.stringify(path.join(repoRoot, 'packages/core/dist/system/spawn-helper.js'))};
+      useSpawnHelper();
+      const p = await startProcess('/bin/sleep', ['30'], { detached: true, env: {} });
+      console.log(p.pid); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sleeper = Number(await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(String(d)))));
+    strays.push(sleeper);
+    const helper = parentOf(sleeper);
+    expect(helper).not.toBe(child.pid);
+    child.kill('SIGKILL');
+    await waitUntil(() => hasExited(helper));
+    expect(hasExited(helper)).toBe(true);
+  });
+});
