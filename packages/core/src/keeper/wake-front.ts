@@ -6,7 +6,9 @@ const log = logger('front');
 /**
  * Holds a suspended branch's port on 127.0.0.1. The first client to connect wakes the branch: the front stops
  * listening (the server needs the port), `wake()` starts the server, and every connection accepted meanwhile is
- * piped to it — the client only sees a slower connect. Later connections go to the server directly.
+ * piped to it — the client only sees a slower connect. Later connections go to the server directly. `wake` calls
+ * its `serving` argument as soon as the server accepts connections (the pipes are made then, while the rest of
+ * the wake goes on); when it never does, the pipes are made once `wake` resolves.
  */
 export class WakeFront {
   private server: net.Server | undefined;
@@ -17,12 +19,17 @@ export class WakeFront {
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly wake: () => Promise<void>,
+    private readonly wake: (serving: () => void) => Promise<void>,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   get listening(): boolean {
     return this.server !== undefined;
+  }
+
+  /** True from a client's connection until the branch's server runs (or failed to). */
+  get wakingUp(): boolean {
+    return this.waking;
   }
 
   /** Starts holding the port; false when something else has it (the branch's server, another process). */
@@ -66,9 +73,17 @@ export class WakeFront {
     const t0 = performance.now();
     try {
       await this.stopListening();
-      await this.wake();
-      log('%s: woke in %dms for %d connection(s)', this.name, Math.round(performance.now() - t0), this.pending.length);
-      for (const socket of this.pending.splice(0)) this.forward(socket);
+      let forwarded = 0;
+      const forwardPending = () => {
+        if (this.pending.length) log('%s: serving after %dms, piping %d connection(s)', this.name, Math.round(performance.now() - t0), this.pending.length);
+        for (const socket of this.pending.splice(0)) {
+          this.forward(socket);
+          forwarded++;
+        }
+      };
+      await this.wake(forwardPending);
+      forwardPending();
+      log('%s: woke in %dms for %d connection(s)', this.name, Math.round(performance.now() - t0), forwarded);
     } catch (err) {
       for (const socket of this.pending.splice(0)) socket.destroy();
       this.onError(err);

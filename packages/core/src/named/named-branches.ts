@@ -167,9 +167,11 @@ export class NamedBranches {
 
   /**
    * Starts a suspended branch on its URL. A branch whose server died (crash, reboot) recovers on start.
-   * When `pgbranch serve` holds the port to wake the branch on connect, resume goes through it.
+   * When `pgbranch serve` holds the port to wake the branch on connect, resume goes through it (unless `viaFront`
+   * is false: the keeper's own wake). `onServing` is called as soon as clients can connect with the branch's URL,
+   * which may be before resume has finished its checks and bookkeeping (not at all when the server already ran).
    */
-  async resume(name: string, options: { viaFront?: boolean } = {}): Promise<NamedBranchInfo> {
+  async resume(name: string, options: { viaFront?: boolean; onServing?: () => void } = {}): Promise<NamedBranchInfo> {
     try {
       return await this.records.locked(name, async () => {
         const meta = await this.meta(name);
@@ -181,7 +183,7 @@ export class NamedBranches {
         } else {
           const parent = await this.servers.parentOf(meta);
           if (meta.state === 'resetting') await this.servers.reclone(meta, parent); // finish an interrupted reset
-          await this.servers.start(meta, parent, 'resumed');
+          await this.servers.start(meta, parent, 'resumed', options.onServing);
         }
         meta.state = 'running';
         meta.lastUsedAt = new Date().toISOString();
