@@ -94,7 +94,10 @@ export class WakeFront {
 
   private forward(client: net.Socket): void {
     if (client.destroyed) return;
-    const upstream = net.connect({ host: '127.0.0.1', port: this.port });
+    // No Nagle on either side of the pipe: the protocol's small request/response messages (the password exchange,
+    // a query) would otherwise wait for acknowledgements, as the client and the server themselves do not.
+    const upstream = net.connect({ host: '127.0.0.1', port: this.port, noDelay: true });
+    client.setNoDelay(true);
     this.proxied.add(client);
     const done = () => {
       this.proxied.delete(client);
