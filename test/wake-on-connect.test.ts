@@ -28,7 +28,10 @@ describe('waking a suspended named branch', () => {
     await rm(cacheDir, { recursive: true, force: true });
   });
 
-  /** Resumes `name`; in onServing (called while resume still runs) a client queries the branch's URL. */
+  /**
+   * Resumes `name`; in onServing (called while resume still runs) a client queries the branch's URL, and the
+   * promise onServing returns resolves once that query is done: resume's own check waits for it.
+   */
   async function resumeQueryingWhenServing(name: string, url: string): Promise<{ calls: number; resumedFirst: boolean; rows: unknown[] }> {
     let calls = 0;
     let resumed = false;
@@ -36,10 +39,11 @@ describe('waking a suspended named branch', () => {
     let first: Promise<unknown[]> | undefined;
     await named
       .resume(name, {
-        onServing: () => {
+        onServing: async () => {
           calls++;
-          resumedFirst = resumed;
           first ??= query(url, 'select x from t');
+          await first;
+          resumedFirst ||= resumed;
         },
       })
       .then(() => (resumed = true));

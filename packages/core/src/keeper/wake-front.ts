@@ -1,14 +1,19 @@
 import net from 'node:net';
 import { logger } from '../log.js';
+import { startupDone } from './startup-watch.js';
 
 const log = logger('front');
+
+/** How long the wake's own checks wait at most for the piped clients' start-up (a client may take its time). */
+const STARTUP_WAIT_MS = 2000;
 
 /**
  * Holds a suspended branch's port on 127.0.0.1. The first client to connect wakes the branch: the front stops
  * listening (the server needs the port), `wake()` starts the server, and every connection accepted meanwhile is
  * piped to it — the client only sees a slower connect. Later connections go to the server directly. `wake` calls
  * its `serving` argument as soon as the server accepts connections (the pipes are made then, while the rest of
- * the wake goes on); when it never does, the pipes are made once `wake` resolves.
+ * the wake goes on; the promise it returns resolves once those clients' start-up is over, or after
+ * STARTUP_WAIT_MS); when it never does, the pipes are made once `wake` resolves.
  */
 export class WakeFront {
   private server: net.Server | undefined;
@@ -19,7 +24,7 @@ export class WakeFront {
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly wake: (serving: () => void) => Promise<void>,
+    private readonly wake: (serving: () => Promise<void>) => Promise<void>,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -74,15 +79,14 @@ export class WakeFront {
     try {
       await this.stopListening();
       let forwarded = 0;
-      const forwardPending = () => {
+      const forwardPending = (): Promise<void> => {
         if (this.pending.length) log('%s: serving after %dms, piping %d connection(s)', this.name, Math.round(performance.now() - t0), this.pending.length);
-        for (const socket of this.pending.splice(0)) {
-          this.forward(socket);
-          forwarded++;
-        }
+        const started = this.pending.splice(0).map((socket) => this.forward(socket));
+        forwarded += started.length;
+        return atMost(Promise.all(started), STARTUP_WAIT_MS);
       };
       await this.wake(forwardPending);
-      forwardPending();
+      void forwardPending();
       log('%s: woke in %dms for %d connection(s)', this.name, Math.round(performance.now() - t0), forwarded);
     } catch (err) {
       for (const socket of this.pending.splice(0)) socket.destroy();
@@ -92,8 +96,9 @@ export class WakeFront {
     }
   }
 
-  private forward(client: net.Socket): void {
-    if (client.destroyed) return;
+  /** Pipes a client to the server; resolves once the connection's start-up is over. */
+  private forward(client: net.Socket): Promise<void> {
+    if (client.destroyed) return Promise.resolve();
     // No Nagle on either side of the pipe: the protocol's small request/response messages (the password exchange,
     // a query) would otherwise wait for acknowledgements, as the client and the server themselves do not.
     const upstream = net.connect({ host: '127.0.0.1', port: this.port, noDelay: true });
@@ -107,11 +112,13 @@ export class WakeFront {
     upstream.on('error', done);
     client.on('close', done);
     upstream.on('close', done);
+    const started = startupDone(upstream);
     upstream.once('connect', () => {
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
     });
+    return started;
   }
 
   private async stopListening(): Promise<void> {
@@ -122,4 +129,16 @@ export class WakeFront {
     server.close();
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** `promise` settled, or `ms` passed. */
+function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

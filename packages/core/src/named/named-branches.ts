@@ -166,12 +166,10 @@ export class NamedBranches {
   }
 
   /**
-   * Starts a suspended branch on its URL. A branch whose server died (crash, reboot) recovers on start.
-   * When `pgbranch serve` holds the port to wake the branch on connect, resume goes through it (unless `viaFront`
-   * is false: the keeper's own wake). `onServing` is called as soon as clients can connect with the branch's URL,
-   * which may be before resume has finished its checks and bookkeeping (not at all when the server already ran).
+   * Starts a suspended branch on its URL; one whose server died (crash, reboot) recovers. When `pgbranch serve` holds
+   * the port, resume goes through it, except the keeper's own (`viaFront` false; `onServing`: see NamedServers.start).
    */
-  async resume(name: string, options: { viaFront?: boolean; onServing?: () => void } = {}): Promise<NamedBranchInfo> {
+  async resume(name: string, options: { viaFront?: boolean; onServing?: () => Promise<void> | void } = {}): Promise<NamedBranchInfo> {
     try {
       return await this.records.locked(name, async () => {
         const meta = await this.meta(name);

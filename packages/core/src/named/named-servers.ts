@@ -53,14 +53,14 @@ export class NamedServers {
    * is called once clients can connect with the branch's URL (see NamedRuntime.start), at the latest when the
    * server is started and has the branch's own password.
    */
-  async start(meta: NamedBranchMeta, parent: StoredSnapshot, why: string, onServing?: () => void): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, why: string, onServing?: () => Promise<void> | void): Promise<void> {
     try {
       // Data still carrying another password opens to the branch's URL only once ownCredentials has set its own.
       const own = meta.credentials === 'own';
       await this.runtime.start(meta, parent, this.dataPassword(meta), own ? onServing : undefined);
       if (!own) {
         await this.ownCredentials(meta);
-        onServing?.();
+        await onServing?.();
       }
       log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
