@@ -112,13 +112,16 @@ export class WakeFront {
     upstream.on('error', done);
     client.on('close', done);
     upstream.on('close', done);
-    const started = startupDone(upstream);
-    upstream.once('connect', () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
+    return new Promise((started) => {
+      upstream.once('close', () => started());
+      upstream.once('connect', () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        // Watched only once piped: a listener alone would set the socket flowing and lose what came meanwhile.
+        void startupDone(upstream).then(started);
+        client.resume();
+      });
     });
-    return started;
   }
 
   private async stopListening(): Promise<void> {
