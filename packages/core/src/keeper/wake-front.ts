@@ -32,7 +32,7 @@ export class WakeFront {
     return this.server !== undefined;
   }
 
-  /** True from a client's connection until the branch's server runs (or failed to). */
+  /** True from a client's connection until the wake is over (the server runs and has been checked, or failed). */
   get wakingUp(): boolean {
     return this.waking;
   }
