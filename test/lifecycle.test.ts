@@ -230,7 +230,8 @@ describe('branch lifecycle', () => {
 
       // pg: the first connection wakes it and goes through.
       expect(await query(url, 'select x from t')).toEqual([{ x: 1 }]);
-      expect(events).toContainEqual(expect.objectContaining({ branch: 'sleepy', action: 'woke' }));
+      // The client is let in once the server accepts connections; the keeper reports the wake when resume is done.
+      await waitUntil(() => events.some((e) => e.branch === 'sleepy' && e.action === 'woke'), 10_000, 20);
 
       // psql, after it fell asleep again.
       await asleep();

@@ -30,9 +30,12 @@ export interface NamedRuntime {
   prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void>;
   /**
    * Starts the server on `meta.port` (a free one when 0) and records it in `meta`. `password`: the superuser
-   * password the data carries right now (to wait for the server with).
+   * password the data carries right now (to wait for the server with). `onServing`, where the driver can tell,
+   * is called once the server accepts connections on its port, before start's own checks end: a client waiting
+   * for the branch (wake on connect) gets in that much sooner. The promise it may return resolves when those
+   * clients' connections have started; the checks wait for it rather than compete with them.
    */
-  start(meta: NamedBranchMeta, parent: StoredSnapshot, password: string): Promise<void>;
+  start(meta: NamedBranchMeta, parent: StoredSnapshot, password: string, onServing?: () => Promise<void> | void): Promise<void>;
   /** The server, when it runs. */
   live(meta: NamedBranchMeta): Promise<LiveServer | undefined>;
   /** 'fast' keeps the data consistent (clean shutdown); 'immediate' is for data about to be thrown away. */

@@ -56,9 +56,10 @@ export class Keeper implements AsyncDisposable {
     }
     await writeKeeper(cacheDir, driver);
     await this.tick();
-    // The interval skips a beat while a pass still runs, so slow passes never pile up.
+    // The interval skips a beat while a pass still runs, so slow passes never pile up, and while a branch wakes:
+    // the pass would only compete with it for the machine (its activity check is a connection to that server).
     this.timer = setInterval(() => {
-      if (!this.ticking) void this.tick().catch(() => undefined);
+      if (!this.ticking && !this.waking()) void this.tick().catch(() => undefined);
     }, this.options.intervalMs);
   }
 
@@ -139,9 +140,9 @@ export class Keeper implements AsyncDisposable {
       front = new WakeFront(
         branch.name,
         branch.port,
-        async () => {
+        async (serving) => {
           const t0 = performance.now();
-          await this.named.resume(branch.name, { viaFront: false });
+          await this.named.resume(branch.name, { viaFront: false, onServing: serving });
           this.emit({ branch: branch.name, action: 'woke', detail: `on connect, in ${Math.round(performance.now() - t0)} ms` });
         },
         (err) => this.emit({ branch: branch.name, action: 'error', detail: describeCause(err) }),
@@ -161,6 +162,11 @@ export class Keeper implements AsyncDisposable {
     }
     await front.closeAll();
     this.fronts.delete(name);
+  }
+
+  private waking(): boolean {
+    for (const front of this.fronts.values()) if (front.wakingUp) return true;
+    return false;
   }
 
   private emit(event: KeeperEvent): void {

@@ -1,12 +1,19 @@
 import net from 'node:net';
 import { logger } from '../log.js';
+import { startupDone } from './startup-watch.js';
 
 const log = logger('front');
+
+/** How long the wake's own checks wait at most for the piped clients' start-up (a client may take its time). */
+const STARTUP_WAIT_MS = 2000;
 
 /**
  * Holds a suspended branch's port on 127.0.0.1. The first client to connect wakes the branch: the front stops
  * listening (the server needs the port), `wake()` starts the server, and every connection accepted meanwhile is
- * piped to it — the client only sees a slower connect. Later connections go to the server directly.
+ * piped to it — the client only sees a slower connect. Later connections go to the server directly. `wake` calls
+ * its `serving` argument as soon as the server accepts connections (the pipes are made then, while the rest of
+ * the wake goes on; the promise it returns resolves once those clients' start-up is over, or after
+ * STARTUP_WAIT_MS); when it never does, the pipes are made once `wake` resolves.
  */
 export class WakeFront {
   private server: net.Server | undefined;
@@ -17,12 +24,17 @@ export class WakeFront {
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly wake: () => Promise<void>,
+    private readonly wake: (serving: () => Promise<void>) => Promise<void>,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   get listening(): boolean {
     return this.server !== undefined;
+  }
+
+  /** True from a client's connection until the wake is over (the server runs and has been checked, or failed). */
+  get wakingUp(): boolean {
+    return this.waking;
   }
 
   /** Starts holding the port; false when something else has it (the branch's server, another process). */
@@ -66,9 +78,16 @@ export class WakeFront {
     const t0 = performance.now();
     try {
       await this.stopListening();
-      await this.wake();
-      log('%s: woke in %dms for %d connection(s)', this.name, Math.round(performance.now() - t0), this.pending.length);
-      for (const socket of this.pending.splice(0)) this.forward(socket);
+      let forwarded = 0;
+      const forwardPending = (): Promise<void> => {
+        if (this.pending.length) log('%s: serving after %dms, piping %d connection(s)', this.name, Math.round(performance.now() - t0), this.pending.length);
+        const started = this.pending.splice(0).map((socket) => this.forward(socket));
+        forwarded += started.length;
+        return atMost(Promise.all(started), STARTUP_WAIT_MS);
+      };
+      await this.wake(forwardPending);
+      void forwardPending();
+      log('%s: woke in %dms for %d connection(s)', this.name, Math.round(performance.now() - t0), forwarded);
     } catch (err) {
       for (const socket of this.pending.splice(0)) socket.destroy();
       this.onError(err);
@@ -77,9 +96,13 @@ export class WakeFront {
     }
   }
 
-  private forward(client: net.Socket): void {
-    if (client.destroyed) return;
-    const upstream = net.connect({ host: '127.0.0.1', port: this.port });
+  /** Pipes a client to the server; resolves once the connection's start-up is over. */
+  private forward(client: net.Socket): Promise<void> {
+    if (client.destroyed) return Promise.resolve();
+    // No Nagle on either side of the pipe: the protocol's small request/response messages (the password exchange,
+    // a query) would otherwise wait for acknowledgements, as the client and the server themselves do not.
+    const upstream = net.connect({ host: '127.0.0.1', port: this.port, noDelay: true });
+    client.setNoDelay(true);
     this.proxied.add(client);
     const done = () => {
       this.proxied.delete(client);
@@ -89,10 +112,15 @@ export class WakeFront {
     upstream.on('error', done);
     client.on('close', done);
     upstream.on('close', done);
-    upstream.once('connect', () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
+    return new Promise((started) => {
+      upstream.once('close', () => started());
+      upstream.once('connect', () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        // Watched only once piped: a listener alone would set the socket flowing and lose what came meanwhile.
+        void startupDone(upstream).then(started);
+        client.resume();
+      });
     });
   }
 
@@ -104,4 +132,16 @@ export class WakeFront {
     server.close();
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** `promise` settled, or `ms` passed. */
+function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

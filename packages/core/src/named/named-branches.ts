@@ -166,10 +166,10 @@ export class NamedBranches {
   }
 
   /**
-   * Starts a suspended branch on its URL. A branch whose server died (crash, reboot) recovers on start.
-   * When `pgbranch serve` holds the port to wake the branch on connect, resume goes through it.
+   * Starts a suspended branch on its URL; one whose server died (crash, reboot) recovers. When `pgbranch serve` holds
+   * the port, resume goes through it, except the keeper's own (`viaFront` false; `onServing`: see NamedServers.start).
    */
-  async resume(name: string, options: { viaFront?: boolean } = {}): Promise<NamedBranchInfo> {
+  async resume(name: string, options: { viaFront?: boolean; onServing?: () => Promise<void> | void } = {}): Promise<NamedBranchInfo> {
     try {
       return await this.records.locked(name, async () => {
         const meta = await this.meta(name);
@@ -181,7 +181,7 @@ export class NamedBranches {
         } else {
           const parent = await this.servers.parentOf(meta);
           if (meta.state === 'resetting') await this.servers.reclone(meta, parent); // finish an interrupted reset
-          await this.servers.start(meta, parent, 'resumed');
+          await this.servers.start(meta, parent, 'resumed', options.onServing);
         }
         meta.state = 'running';
         meta.lastUsedAt = new Date().toISOString();

@@ -48,11 +48,20 @@ export class NamedServers {
     return snap;
   }
 
-  /** Starts the branch's server on its port (a new free port the first time) and records it in `meta`. */
-  async start(meta: NamedBranchMeta, parent: StoredSnapshot, why: string): Promise<void> {
+  /**
+   * Starts the branch's server on its port (a new free port the first time) and records it in `meta`. `onServing`
+   * is called once clients can connect with the branch's URL (see NamedRuntime.start), at the latest when the
+   * server is started and has the branch's own password.
+   */
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, why: string, onServing?: () => Promise<void> | void): Promise<void> {
     try {
-      await this.runtime.start(meta, parent, this.dataPassword(meta));
-      if (meta.credentials !== 'own') await this.ownCredentials(meta);
+      // Data still carrying another password opens to the branch's URL only once ownCredentials has set its own.
+      const own = meta.credentials === 'own';
+      await this.runtime.start(meta, parent, this.dataPassword(meta), own ? onServing : undefined);
+      if (!own) {
+        await this.ownCredentials(meta);
+        await onServing?.();
+      }
       log('%s %s on port %d', meta.name, why, meta.port);
     } catch (err) {
       if (err instanceof ServerStartError && meta.port && /could not bind|already in use/i.test(err.logTail)) {

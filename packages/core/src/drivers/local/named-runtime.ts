@@ -42,7 +42,7 @@ export class LocalNamedRuntime implements NamedRuntime {
     return cloneSnapshot(this.ctx, parent, this.dataDir(meta), `Branch "${meta.name}" of snapshot "${parent.name}"`);
   }
 
-  async start(meta: NamedBranchMeta, parent: StoredSnapshot, _password: string): Promise<void> {
+  async start(meta: NamedBranchMeta, parent: StoredSnapshot, _password: string, onServing?: () => Promise<void> | void): Promise<void> {
     // An overlay clone outlives its mount only on disk (a reboot unmounts it): mount it again over its layers.
     const dataDir = this.dataDir(meta);
     if (this.ctx.cloner.name === 'overlay') await remountClone(new SnapshotDirs(this.ctx.layout).dataDir(parent), dataDir);
@@ -60,6 +60,9 @@ export class LocalNamedRuntime implements NamedRuntime {
       throw (await diskFullError(dataDir, `Branch "${meta.name}" did not start`, err)) ?? err;
     });
     try {
+      // The postmaster is ready: a waiting client goes first. Its connection and this check starting side by side
+      // on a fresh server would slow each other down; the check follows once the client's start-up is over.
+      await onServing?.();
       await assertAnswers(socketConnection(this.address({ ...meta, port: server.port }, this.ctx.password)), `Branch "${meta.name}"`);
     } catch (err) {
       await server.stop('immediate');
