@@ -8,16 +8,12 @@ import { runSqlFile } from './sql-runner.js';
 /**
  * Runs a recipe against a seeding server, whatever runs it: each SQL file, then init() with a TCP URL (on
  * `tcp.host`, where this host reaches the server: 127.0.0.1 unless a remote Docker engine runs it),
- * then VACUUM (FREEZE, ANALYZE), the catalog cache files written, and a CHECKPOINT.
+ * then VACUUM (FREEZE, ANALYZE) and a CHECKPOINT.
  *
  * The VACUUM matters for copy-on-write: rows nobody has read since they were written carry no hint
  * bits, so every branch's first scan would set them and dirty every page, and the next checkpoint
  * would rewrite (un-share) the whole table in every branch. Freezing once here keeps branches shared,
  * and ANALYZE gives them planner statistics.
- *
- * The catalog cache files (`pg_internal.init`, see writeCatalogCacheFiles) are written last, after every
- * catalog change: a branch starts from the snapshot's files, so they are written once here instead of once
- * per branch by its first connection.
  */
 export async function applyRecipe(
   job: BuildJob,
@@ -43,29 +39,10 @@ export async function applyRecipe(
     }
     progress.step('vacuum (freeze, analyze)');
     await client.query('VACUUM (FREEZE, ANALYZE)');
-    progress.step('catalog cache files');
-    await writeCatalogCacheFiles(client, connection);
     progress.step('checkpoint');
     await client.query('CHECKPOINT');
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/**
- * Connects once to each database that takes connections. A backend that finds no relation cache init file
- * (`global/pg_internal.init`, `base/<oid>/pg_internal.init`) builds its catalog caches from the catalogs and
- * writes the file; Postgres keeps these files across a clean shutdown and start, so every branch's first
- * connection reads them instead of rebuilding (about half of that connection's server CPU). A catalog change
- * after this would delete them again, which is why it runs after the recipe and the VACUUM.
- */
-async function writeCatalogCacheFiles(client: pg.Client, connection: pg.ClientConfig): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname');
-  for (const { datname } of rows) {
-    const other = new pg.Client({ ...connection, database: datname });
-    other.on('error', () => undefined);
-    await other.connect();
-    await other.end();
   }
 }
 

@@ -32,8 +32,7 @@ export async function buildSnapshot(ctx: LocalContext, job: BuildJob, sourceData
       await ctx.cloner.createSource(dataDir, ctx.runAs);
       await initCluster(ctx.binaries, dataDir, ctx.password, ctx.runAs);
     }
-    // Also for an empty recipe: a server start writes the catalog cache files every branch then starts with.
-    await runRecipe(ctx, job, buildDir, dataDir, progress);
+    if (job.files.length > 0 || job.init) await runRecipe(ctx, job, buildDir, dataDir, progress);
     const meta = await storeSnapshot(ctx.layout, job, buildDir, ctx.binaries.version);
     progress.done(job.hash);
     return meta;
