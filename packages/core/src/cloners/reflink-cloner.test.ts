@@ -35,6 +35,12 @@ function sharedExtents(file: string): number {
     .filter((line) => /^\s*\d+:/.test(line) && /\bshared\b/.test(line)).length;
 }
 
+/** The copy-on-write extent size hint of a file or directory on XFS, in bytes (0: none). */
+function cowExtentSize(file: string): number {
+  const out = execFileSync('xfs_io', ['-c', 'cowextsize', file], { encoding: 'utf8' });
+  return Number(/\[(\d+)\]/.exec(out)?.[1] ?? Number.NaN);
+}
+
 /** Everything below `dir`: relative path → kind, mode, owner, content or link target. */
 async function describeTree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -109,7 +115,14 @@ describeReflink(`reflink cloner${root.unavailable ? ` (skipped: ${root.unavailab
       const size = 4 << 20;
       await writeFile(path.join(source, '16384'), randomBytes(size), { mode: 0o600 });
       execFileSync('sync', ['-f', source]);
-      if (runAs.dropped) execFileSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, source]);
+      // A tablespace link points out of the tree: what it points at is not the cloner's to change.
+      const outside = path.join(base, 'hint-outside');
+      await mkdir(outside, { mode: 0o700 });
+      await writeFile(path.join(outside, '16500'), randomBytes(8192));
+      await mkdir(path.join(source, 'pg_tblspc'), { mode: 0o700 });
+      await symlink(outside, path.join(source, 'pg_tblspc', '16500'));
+      await symlink(path.join(outside, '16500'), path.join(source, 'pg_tblspc', 'file-link'));
+      if (runAs.dropped) execFileSync('chown', ['-R', '-h', `${runAs.uid}:${runAs.gid}`, source]);
 
       const target = path.join(base, 'hint-clone');
       await new ReflinkCloner().clone(source, target, runAs);
@@ -122,6 +135,9 @@ describeReflink(`reflink cloner${root.unavailable ? ` (skipped: ${root.unavailab
       const held = (await stat(file)).blocks * 512;
       expect(held - size).toBeLessThanOrEqual(0);
       expect(sharedExtents(file)).toBeGreaterThan(0);
+      expect(cowExtentSize(outside)).toBe(0);
+      expect(cowExtentSize(path.join(outside, '16500'))).toBe(0);
+      await rm(outside, { recursive: true });
       await rm(target, { recursive: true });
       await rm(source, { recursive: true });
     },
