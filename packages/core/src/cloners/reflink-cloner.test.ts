@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, statfsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clonerRoot, requireAll } from '../../../../test/support/targets.js';
 import { resolveRunAs, type RunAs } from '../system/run-as.js';
 import { ReflinkCloner } from './reflink-cloner.js';
@@ -138,6 +138,35 @@ describeReflink(`reflink cloner${root.unavailable ? ` (skipped: ${root.unavailab
       expect(cowExtentSize(outside)).toBe(0);
       expect(cowExtentSize(path.join(outside, '16500'))).toBe(0);
       await rm(outside, { recursive: true });
+      await rm(target, { recursive: true });
+      await rm(source, { recursive: true });
+    },
+  );
+
+  it.skipIf(noXfs !== undefined && !requireAll())(
+    `without xfs_io, clones are made all the same (with the default copy-on-write extent size)${noXfs ? ` (skipped: ${noXfs})` : ''}`,
+    async () => {
+      if (noXfs) throw new Error(noXfs);
+      const source = path.join(base, 'no-xfs-io-source');
+      await mkdir(source, { mode: 0o700 });
+      await writeFile(path.join(source, '1259'), randomBytes(64 * 1024), { mode: 0o600 });
+      if (runAs.dropped) execFileSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, source]);
+      // A PATH with cp and nothing else, and a fresh module, so that xfs_io is looked up and not found.
+      const bin = path.join(base, 'bin-without-xfs-io');
+      await mkdir(bin);
+      await symlink(execFileSync('sh', ['-c', 'command -v cp'], { encoding: 'utf8' }).trim(), path.join(bin, 'cp'));
+      const savedPath = process.env.PATH;
+      process.env.PATH = bin;
+      try {
+        vi.resetModules();
+        const { ReflinkCloner: FreshCloner } = await import('./reflink-cloner.js');
+        await new FreshCloner().clone(source, path.join(base, 'no-xfs-io-clone'), runAs);
+      } finally {
+        process.env.PATH = savedPath;
+      }
+      const target = path.join(base, 'no-xfs-io-clone');
+      expect(await readFile(path.join(target, '1259'))).toEqual(await readFile(path.join(source, '1259')));
+      expect(cowExtentSize(path.join(target, '1259'))).toBe(0);
       await rm(target, { recursive: true });
       await rm(source, { recursive: true });
     },

@@ -10,18 +10,8 @@ const XFS_MAGIC = 0x58465342;
 /** Postgres writes whole 8 KiB pages: the copy-on-write unit a branch's small updates need. */
 const POSTGRES_PAGE = 8192;
 
-let xfsIo: Promise<boolean> | undefined;
-
-function hasXfsIo(): Promise<boolean> {
-  xfsIo ??= exec('xfs_io', ['-V']).then(
-    () => true,
-    () => {
-      log('xfs_io not found: XFS clones keep the default copy-on-write extent size (a small update unshares more)');
-      return false;
-    },
-  );
-  return xfsIo;
-}
+/** False once xfs_io was found missing: later sources are not walked for nothing. */
+let xfsIoFound = true;
 
 /** Sources already given the hint by this process (a promise, so concurrent clones wait for one run). */
 const hinted = new Map<string, Promise<void>>();
@@ -50,16 +40,23 @@ export async function hintCowExtentSize(source: string): Promise<void> {
 
 async function setHint(source: string): Promise<void> {
   const fs = await statfs(source).catch(() => undefined);
-  if (!fs || fs.type !== XFS_MAGIC || !(await hasXfsIo())) return;
+  if (!fs || fs.type !== XFS_MAGIC || !xfsIoFound) return;
   // The hint must be a multiple of the block size: a page, or one block where blocks are bigger.
   const size = Math.ceil(POSTGRES_PAGE / fs.bsize) * fs.bsize;
-  try {
-    const paths = await filesAndDirs(source);
-    for (let i = 0; i < paths.length; i += PATHS_PER_RUN) {
+  const paths = await filesAndDirs(source).catch((err: Error) => {
+    log('copy-on-write extent size hint not set on %s: %s', source, err.message);
+    return [];
+  });
+  for (let i = 0; i < paths.length; i += PATHS_PER_RUN) {
+    try {
       await exec('xfs_io', ['-c', `cowextsize ${size}`, '--', ...paths.slice(i, i + PATHS_PER_RUN)]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        xfsIoFound = false;
+        log('xfs_io (xfsprogs) not found: XFS clones keep the default copy-on-write extent size, so a small update unshares more');
+      } else log('copy-on-write extent size hint not set on %s: %s', source, (err as Error).message);
+      return;
     }
-  } catch (err) {
-    log('copy-on-write extent size hint not set on %s: %s', source, (err as Error).message);
   }
 }
 
