@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { giveTo, type RunAs } from '../system/run-as.js';
 import type { Cloner } from './cloner.js';
 import { copyTree } from './tree-copy.js';
+import { hintCowExtentSize } from './xfs-cow-hint.js';
 
 /** Per-file reflink (FICLONE): files share extents until written; XFS with reflink=1, btrfs, bcachefs… */
 export class ReflinkCloner implements Cloner {
@@ -13,7 +14,9 @@ export class ReflinkCloner implements Cloner {
     await giveTo(runAs, dir);
   }
 
-  clone(source: string, target: string, runAs: RunAs): Promise<void> {
-    return copyTree(source, target, 'reflink', runAs);
+  async clone(source: string, target: string, runAs: RunAs): Promise<void> {
+    // Once per source: on XFS a clone then unshares a written page, not 128 KiB around it.
+    await hintCowExtentSize(source);
+    await copyTree(source, target, 'reflink', runAs);
   }
 }
