@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchContext, Scenario, ScenarioResult } from '../../types.js';
-import { describe, removeLabelledContainers } from '../peers/support.js';
+import { removeLabelledContainers } from '../peers/support.js';
 import { e2eModes, type Mode } from './modes.js';
 import { e2eReport, type Measured } from './report.js';
 import { dropCache, generateSuite, runSuite, shapeName, type Shape } from './suite.js';
@@ -26,7 +26,7 @@ export const endToEnd: Scenario = {
     const label = `pgbranch.bench=e2e-${process.pid}`;
     const { modes, skipped } = e2eModes(ctx);
     const { main, growth } = shapes(ctx);
-    const rounds = { main: ctx.full ? 5 : 3, growth: ctx.full ? 3 : 2 };
+    const rounds = { main: ctx.full ? 5 : 3, growth: ctx.full ? 3 : 1 };
     const measured: Measured[] = [];
     const failures: string[] = [];
     const firstRuns: string[] = [];
@@ -38,7 +38,7 @@ export const endToEnd: Scenario = {
         return await runSuite(ctx, project, mode, shape, label, only);
       } catch (err) {
         failed.add(mode);
-        failures.push(`${mode.label} (${shapeName(shape)}): failed — ${describe(err)}`);
+        failures.push(`${mode.label} (${shapeName(shape)}): failed — ${err instanceof Error ? err.message : String(err)}`);
         await removeLabelledContainers(label).catch(() => undefined);
         return undefined;
       }

@@ -42,7 +42,7 @@ export function e2eReport(input: ReportInput): { results: MethodResult[]; notes:
       `against the floor (one shared database, each file's work rolled back: what any isolation must beat) and against no database.`,
     `${shapeName(main)}: every mode, one untimed warm-up run each (the slow per-file Testcontainers/PGlite modes warm up on ` +
       `${main.workers} files), then ${rounds.main} timed runs per mode, modes alternating round by round. ` +
-      `${growth.map(shapeName).join(' and ')}: the fast modes only (${rounds.growth} timed runs each, alternating, caches warm from the main shape); ` +
+      `${growth.map(shapeName).join(' and ')}: the fast modes only (${rounds.growth} timed run${rounds.growth === 1 ? '' : 's'} each, alternating, caches warm from the main shape; quick profile: one run, to stay within its time); ` +
       `the per-file Testcontainers and PGlite modes and the serial shared container cost seconds per file and run in the main shape only.`,
     ...input.skipped,
     ...input.failures,

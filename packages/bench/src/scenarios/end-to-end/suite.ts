@@ -54,9 +54,16 @@ export function runSuite(ctx: BenchContext, project: string, mode: Mode, shape: 
     child.on('close', (code) => {
       const ms = performance.now() - t0;
       if (code === 0) resolve(ms);
-      else reject(new Error(`vitest run (${mode.label}, ${shapeName(shape)}) exited with ${code}:\n${output.slice(-2000)}`));
+      else reject(new Error(`vitest run exited with ${code}: ${failureOf(output)}`));
     });
   });
+}
+
+/** The lines of vitest's output that say what failed (its error lines), else its last lines; one line for a note. */
+export function failureOf(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /\b(Error|FAIL|failed|ECONN|timed out)\b/i.test(l) && !/^Test Files|^Tests /.test(l));
+  return [...new Set(errors.length ? errors : lines.slice(-5))].slice(0, 4).join(' / ').slice(0, 600);
 }
 
 /** Removes a mode's cache: what pgbranch made there (servers, Docker images) through `pgbranch gc --keep 0`, then the directory. */
