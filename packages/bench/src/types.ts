@@ -32,6 +32,8 @@ export interface ChartSpec {
   yLabel: string;
   /** Which results to draw (default: all of the scenario's). */
   methods?: string[];
+  /** Which groups to draw (default: all). */
+  groups?: string[];
   /** Log scale on the value axis (distributions spanning ms to seconds). */
   log?: boolean;
 }

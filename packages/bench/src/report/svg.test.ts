@@ -84,6 +84,12 @@ describe('renderChart details', () => {
     expect(svg.indexOf('>Testcontainers<')).toBeLessThan(svg.indexOf('>pgbranch btrfs<'));
   });
 
+  it('keeps only spec.groups', () => {
+    const svg = renderChart({ ...dist, groups: ['2 workers'] }, [result('m', [10, 12], { group: '2 workers' }), result('m', [30, 40], { group: '4 workers' })]);
+    expect(svg).toContain('>m · 2 workers</text>');
+    expect(svg).not.toContain('4 workers');
+  });
+
   it('labels distribution rows with their group and prints p50', () => {
     const svg = renderChart(dist, [result('m', [10, 12.3, 14], { group: '70 MB' })]);
     expect(svg).toContain('>m · 70 MB</text>');

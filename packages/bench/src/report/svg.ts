@@ -216,6 +216,7 @@ function lineChart(spec: ChartSpec, results: MethodResult[]): string {
 export function renderChart(spec: ChartSpec, results: MethodResult[]): string {
   const picked = spec.methods ? [...new Set(spec.methods)].flatMap((m) => results.filter((r) => r.method === m)) : results;
   const shown = picked
+    .filter((r) => !spec.groups || spec.groups.includes(r.group ?? ''))
     .map((r) => ({ ...r, samples: r.samples.filter((v) => Number.isFinite(v)) }))
     .filter((r) => r.samples.length > 0);
   if (shown.length === 0) return doc(spec, 110, [text(W / 2, 70, 'no data', ' text-anchor="middle" fill="#888"')]);

@@ -1,7 +1,7 @@
 import type { Scenario } from '../types.js';
 import { branchCreation } from './branch-creation.js';
 import { coldStart } from './cold-start.js';
-import { endToEnd } from './end-to-end.js';
+import { endToEnd } from './end-to-end/index.js';
 import { memory } from './memory.js';
 import { peers } from './peers/index.js';
 import { poolHandout } from './pool-handout.js';
