@@ -1,14 +1,32 @@
 import { summarize } from '@pgbranch/core/runner';
 
-/** What a per-file overhead is measured against: the floor (a shared database, no copy) and no database at all. */
+/**
+ * What a per-file overhead is measured against, as the reference's timed runs in round order: the floor (a shared
+ * database, no copy) and no database at all.
+ */
 export interface References {
-  floorP50?: number;
-  noneP50?: number;
+  floor?: number[];
+  none?: number[];
 }
 
-/** (median wall − reference's median wall) ÷ files, in ms per file; undefined without a reference. */
-export function perFileOverhead(p50: number, reference: number | undefined, files: number): number | undefined {
-  return reference === undefined ? undefined : (p50 - reference) / files;
+/**
+ * Median over the rounds of (this mode's wall − the reference's wall in the same round) ÷ files, in ms per file;
+ * undefined without a reference. Modes alternate round by round, so a pair ran seconds apart: on a machine whose
+ * speed drifts, the paired differences are steadier than a difference of two medians. Rounds one of the two lacks
+ * are left out.
+ */
+export function perFileOverhead(samples: number[], reference: number[] | undefined, files: number): number | undefined {
+  if (!reference?.length) return undefined;
+  const pairs = Math.min(samples.length, reference.length);
+  if (pairs === 0) return undefined;
+  const differences = Array.from({ length: pairs }, (_, i) => (samples[i]! - reference[i]!) / files);
+  return median(differences);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** "+12 ms/file" (signed, whole ms), or "n/a" without a reference. */
@@ -20,6 +38,5 @@ export function formatOverhead(ms: number | undefined): string {
 
 /** One mode in one suite shape: wall p50 and its per-file overheads over the floor and over no database. */
 export function overheadLine(samples: number[], files: number, refs: References): { p50: number; overFloor?: number; overNone?: number } {
-  const p50 = summarize(samples).p50;
-  return { p50, overFloor: perFileOverhead(p50, refs.floorP50, files), overNone: perFileOverhead(p50, refs.noneP50, files) };
+  return { p50: summarize(samples).p50, overFloor: perFileOverhead(samples, refs.floor, files), overNone: perFileOverhead(samples, refs.none, files) };
 }

@@ -32,13 +32,14 @@ export function e2eReport(input: ReportInput): { results: MethodResult[]; notes:
   const refs = new Map<string, References>();
   for (const m of measured) {
     const r = refs.get(m.group) ?? {};
-    if (m.mode.key === FLOOR) r.floorP50 = summarize(m.samples).p50;
-    if (m.mode.key === NONE) r.noneP50 = summarize(m.samples).p50;
+    if (m.mode.key === FLOOR) r.floor = m.samples;
+    if (m.mode.key === NONE) r.none = m.samples;
     refs.set(m.group, r);
   }
   const notes = [
     `Each generated file opens its database at import, inserts 10 rows and checks it sees exactly those. Schema: the sync-store ` +
-      `migrations without the bulk seed (001, 002, 004). Per-file overhead = (median wall − the reference's median wall) ÷ files, ` +
+      `migrations without the bulk seed (001, 002, 004). Per-file overhead = the median over the rounds of (the mode's wall − ` +
+      `the reference's wall in the same round) ÷ files (modes alternate, so each pair ran seconds apart on this drifting machine), ` +
       `against the floor (one shared database, each file's work rolled back: what any isolation must beat) and against no database.`,
     `${shapeName(main)}: every mode, one untimed warm-up run each (the slow per-file Testcontainers/PGlite modes warm up on ` +
       `${main.workers} files), then ${rounds.main} timed runs per mode, modes alternating round by round. ` +
