@@ -33,7 +33,7 @@ if (e2e) {
   const runs = inGroup(main)[0]?.samples.length ?? 0;
   lines.push('', `End to end, one generated vitest suite (${main}, ${runs} runs per mode, modes alternating), median wall time and per-file`, 'overhead over the floor (one shared database, each file rolled back) and over no database:', '');
   lines.push('| suite run with | wall p50 | per file over the floor | over no database |', '| --- | --- | --- | --- |');
-  for (const r of inGroup(main)) lines.push(`| ${r.method} | ${(r.summary.p50 / 1000).toFixed(1)} s | ${r.method.startsWith('floor') ? '—' : over(r, floorOf(main))} | ${over(r, noneOf(main))} |`);
+  for (const r of inGroup(main)) lines.push(`| ${r.method} | ${(r.summary.p50 / 1000).toFixed(1)} s | ${/^(floor|no database)/.test(r.method) ? '—' : over(r, floorOf(main))} | ${r.method.startsWith('no database') ? '—' : over(r, noneOf(main))} |`);
   if (growth.length) {
     lines.push('', `The fast modes with more files and more workers (per file over the floor; ${e2e.results.find((r) => r.group === growth[0])?.samples.length ?? 0} run each):`, '');
     lines.push(`| suite run with | ${growth.join(' | ')} |`, `| --- | ${growth.map(() => '---').join(' | ')} |`);
