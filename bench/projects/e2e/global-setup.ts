@@ -4,13 +4,19 @@ import { migrate } from './migrate.js';
 import type { SharedServer } from './modes.js';
 
 /**
- * The modes with one server for the whole run: start it, run the migrations once, hand its address to the files.
+ * The modes with one server for the whole run: start it, run the migrations once, hand its address to the files
+ * (or only hand it over, when the benchmark started it before timing: BENCH_E2E_SHARED).
  * - floor / template-*: a real PostgreSQL 18 server (pgbranch's embedded binaries, started through pgbranch as a
  *   plain server from an empty initdb snapshot), password auth over TCP 127.0.0.1 like a CI database;
  * - testcontainers-shared: one Testcontainers container.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const mode = process.env.BENCH_E2E_MODE ?? 'none';
+  // The benchmark starts and migrates the floor's and the template modes' server before timing (BENCH_E2E_SHARED).
+  if (process.env.BENCH_E2E_SHARED) {
+    project.provide('e2eServer', JSON.parse(process.env.BENCH_E2E_SHARED) as SharedServer);
+    return async () => undefined;
+  }
   if (mode === 'testcontainers-shared') return sharedContainer(project);
   return sharedPostgres(project, mode);
 }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchContext, Scenario, ScenarioResult } from '../../types.js';
+import { startSharedServer, type SharedServer } from './shared-server.js';
 import { removeLabelledContainers } from '../peers/support.js';
 import { e2eModes, type Mode } from './modes.js';
 import { e2eReport, type Measured } from './report.js';
@@ -31,11 +32,12 @@ export const endToEnd: Scenario = {
     const failures: string[] = [];
     const firstRuns: string[] = [];
     const failed = new Set<Mode>();
+    const sharedServers = new Map<Mode, SharedServer>();
 
     /** One run; a failure records a note, drops the mode from later runs and removes its containers. */
     const attempt = async (mode: Mode, shape: Shape, only?: number): Promise<number | undefined> => {
       try {
-        return await runSuite(ctx, project, mode, shape, label, only);
+        return await runSuite(ctx, project, mode, shape, label, only, sharedServers.get(mode)?.env);
       } catch (err) {
         failed.add(mode);
         failures.push(`${mode.label} (${shapeName(shape)}): failed — ${err instanceof Error ? err.message : String(err)}`);
@@ -67,9 +69,19 @@ export const endToEnd: Scenario = {
     };
 
     try {
-      await measureShape(main, modes, rounds.main, true);
+      for (const mode of modes.filter((m) => m.id === 'floor' || m.id.startsWith('template-'))) {
+        ctx.progress(`${mode.label}: starting its shared server`);
+        try {
+          sharedServers.set(mode, await startSharedServer(ctx, mode));
+        } catch (err) {
+          failed.add(mode);
+          failures.push(`${mode.label}: its shared server did not start — ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      await measureShape(main, modes.filter((m) => !failed.has(m)), rounds.main, true);
       for (const shape of growth) await measureShape(shape, modes.filter((m) => !m.slow && !failed.has(m)), rounds.growth, false);
     } finally {
+      for (const server of sharedServers.values()) await server.stop().catch(() => undefined);
       await removeLabelledContainers(label).catch(() => undefined);
       for (const mode of modes) await dropCache(ctx, mode).catch(() => undefined);
       await rm(path.join(project, 'generated'), { recursive: true, force: true });

@@ -27,7 +27,9 @@ export function e2eModes(ctx: BenchContext): { modes: Mode[]; skipped: string[] 
   const work = (key: string) => path.join(ctx.workDir, `e2e-${key}`);
   const on = (dir: string | undefined, key: string) => (dir ? path.join(dir, `e2e-${key}`) : undefined);
   const root = process.getuid?.() === 0;
-  const shared = 'one PostgreSQL 18 server for the run (pgbranch\'s embedded binaries, started in a vitest globalSetup from an empty initdb, password auth over TCP 127.0.0.1), migrations run once';
+  const shared =
+    'one PostgreSQL 18 server for the whole scenario (pgbranch\'s embedded binaries, password auth over TCP 127.0.0.1), started and migrated before any timed run, ' +
+    'as a CI service database is, or pgtestdb and IntegreSQL keep their templates across runs: the runs pay only what each file does';
   const candidates: Array<Mode | { skip: string }> = [
     { key: NONE, id: 'none', label: 'no database', note: 'the same files, their database test skipped: vitest alone' },
     { key: FLOOR, id: 'floor', label: 'floor: shared database, transaction rolled back', cacheDir: work('floor'), note: `${shared}; each file works inside one transaction, rolled back in afterAll (no copy at all)` },

@@ -28,7 +28,7 @@ export async function generateSuite(project: string, files: number): Promise<voi
  * Runs `vitest run` in the e2e project; its wall time in ms. `only` limits the run to the first files (a warm-up).
  * Fails with the end of vitest's output when the suite fails.
  */
-export function runSuite(ctx: BenchContext, project: string, mode: Mode, shape: Shape, label: string, only?: number): Promise<number> {
+export function runSuite(ctx: BenchContext, project: string, mode: Mode, shape: Shape, label: string, only?: number, shared?: string): Promise<number> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FORCE_COLOR: '0',
@@ -39,6 +39,8 @@ export function runSuite(ctx: BenchContext, project: string, mode: Mode, shape: 
     TESTCONTAINERS_RYUK_DISABLED: 'true', // its reaper image would need a registry
     TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1', // no bridge network here to find a gateway on
   };
+  if (shared) env.BENCH_E2E_SHARED = shared;
+  else delete env.BENCH_E2E_SHARED;
   if (mode.cacheDir) env.BENCH_E2E_CACHE_DIR = mode.cacheDir;
   else delete env.BENCH_E2E_CACHE_DIR;
   if (mode.cloner) env.BENCH_E2E_CLONER = mode.cloner;
