@@ -39,7 +39,7 @@ if (e2e) {
     lines.push(`| suite run with | ${growth.join(' | ')} |`, `| --- | ${growth.map(() => '---').join(' | ')} |`);
     for (const r of inGroup(growth[0])) {
       if (r.method.startsWith('no database') || r.method.startsWith('floor')) continue;
-      lines.push(`| ${r.method} | ${growth.map((g) => over(inGroup(g).find((x) => x.method === r.method) ?? r, floorOf(g))).join(' | ')} |`);
+      lines.push(`| ${r.method} | ${growth.map((g) => { const x = inGroup(g).find((y) => y.method === r.method); return x ? over(x, floorOf(g)) : '—'; }).join(' | ')} |`);
     }
   }
 }

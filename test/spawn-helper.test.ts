@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,16 @@ describe.skipIf(!linux)('the spawn helper (Linux)', () => {
     await expect(exec('/bin/sh', ['-c', 'echo "no such mount" >&2; exit 32'])).rejects.toThrow(/failed: no such mount/);
   });
 
-  it('still reports the exit of what it started after the helper is killed, and then starts processes directly', async () => {
+  it('reports the exit of a process that ends at once, every time', async () => {
+    // The helper's "started" and "exited" messages for such a process can arrive together.
+    for (let i = 0; i < 30; i++) {
+      const quick = await startProcess('/bin/true', [], { detached: true, env: {} });
+      await quick.exited;
+      expect(quick.exitStatus()).toBe('0');
+    }
+  });
+
+  it('still reports the exit of what it started after the helper is killed, and starts the next process through a new one', async () => {
     const sleeper = await startProcess('/bin/sleep', ['30'], { detached: true, env: {} });
     strays.push(sleeper.pid);
     const helper = parentOf(sleeper.pid);
@@ -59,6 +68,25 @@ describe.skipIf(!linux)('the spawn helper (Linux)', () => {
     expect(parentOf(after.pid)).not.toBe(helper);
     after.kill('SIGKILL');
     await after.exited;
+  });
+
+  it('starts processes directly when the helper cannot come up, without running anything twice', async () => {
+    // The helper inherits NODE_OPTIONS, set here (after this child started) to something it cannot load.
+    const script = `import { startProcess, useSpawnHelper } from ${JSON.stringify(path.join(repoRoot, 'packages/core/dist/system/spawn-helper.js'))};
+      import { exec } from ${JSON.stringify(path.join(repoRoot, 'packages/core/dist/system/exec.js'))};
+      process.env.NODE_OPTIONS = '--require /nonexistent/pgbranch-broken-preload.cjs';
+      const alive = setInterval(() => {}, 1000); // what it starts does not keep it running, as for servers
+      useSpawnHelper();
+      const p = await startProcess('/bin/sh', ['-c', 'exit 7'], { detached: true, env: {} });
+      await p.exited;
+      const { stdout } = await exec('/bin/sh', ['-c', 'echo $PPID']);
+      console.log(JSON.stringify({ status: p.exitStatus(), execParent: Number(stdout), self: process.pid }));
+      clearInterval(alive);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { status: string; execParent: number; self: number };
+    expect(result.status).toBe('7');
+    expect(result.execParent).toBe(result.self); // run by the process itself, not a helper
   });
 
   it('exits when the process that started it is killed', async () => {

@@ -69,9 +69,8 @@ function destroyTask(name: string, snap: Snapshot): MicroTask {
       branch = await dirtyBranch(snap);
     },
     fn: async () => {
-      const doomed = branch!;
+      await branch!.destroy();
       branch = undefined;
-      await doomed.destroy();
     },
     // Only when the timed destroy did not run or failed.
     afterEach: async () => {

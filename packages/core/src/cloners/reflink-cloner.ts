@@ -16,7 +16,7 @@ export class ReflinkCloner implements Cloner {
 
   async clone(source: string, target: string, runAs: RunAs): Promise<void> {
     // Once per source: on XFS a clone then unshares a written page, not 128 KiB around it.
-    await hintCowExtentSize(source);
+    await hintCowExtentSize(source, runAs);
     await copyTree(source, target, 'reflink', runAs);
   }
 }

@@ -65,7 +65,9 @@ export async function copyTree(source: string, target: string, mode: CopyMode, r
  */
 async function cloneTreeWithCp(source: string, target: string, runAs: RunAs): Promise<void> {
   const keep = runAs.dropped ? ['--preserve=ownership'] : [];
-  await exec('cp', ['-R', '--no-dereference', '--reflink=always', ...keep, '--', source, target]);
+  // The target must not exist yet (cp would copy into it): made here, failing if it does, and filled with -T.
+  await mkdir(target, { mode: 0o700 });
+  await exec('cp', ['-R', '-T', '--no-dereference', '--reflink=always', ...keep, '--', source, target]);
   await giveTo(runAs, target);
 }
 

@@ -1,3 +1,4 @@
+import type { RunAs } from '../system/run-as.js';
 import { readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from '../system/exec.js';
@@ -26,19 +27,19 @@ const hinted = new Map<string, Promise<void>>();
  * for 0.1 % of the rows of a 1 GB table). With one page per unit it takes what it wrote. The hint is inode metadata: it changes no data of the source.
  * Best effort: without xfs_io, or when it fails, clones still work with the default.
  */
-export async function hintCowExtentSize(source: string): Promise<void> {
+export async function hintCowExtentSize(source: string, runAs?: RunAs): Promise<void> {
   // A source rebuilt at the same path (a snapshot made again after gc) is another directory: hint it again.
   const st = await stat(source);
   const key = `${source}\0${st.ino}\0${st.birthtimeMs}`;
   let done = hinted.get(key);
   if (!done) {
-    done = setHint(source);
+    done = setHint(source, runAs);
     hinted.set(key, done);
   }
   return done;
 }
 
-async function setHint(source: string): Promise<void> {
+async function setHint(source: string, runAs: RunAs | undefined): Promise<void> {
   const fs = await statfs(source).catch(() => undefined);
   if (!fs || fs.type !== XFS_MAGIC || !xfsIoFound) return;
   // The hint must be a multiple of the block size: a page, or one block where blocks are bigger.
@@ -49,7 +50,9 @@ async function setHint(source: string): Promise<void> {
   });
   for (let i = 0; i < paths.length; i += PATHS_PER_RUN) {
     try {
-      await exec('xfs_io', ['-c', `cowextsize ${size}`, '--', ...paths.slice(i, i + PATHS_PER_RUN)]);
+      // As the files' owner (who may set the hint), never as root: a file of a branch's tree could be swapped for a
+      // symlink between the walk and xfs_io's open, and root would then open whatever it points at.
+      await exec('xfs_io', ['-c', `cowextsize ${size}`, '--', ...paths.slice(i, i + PATHS_PER_RUN)], runAs?.dropped ? { uid: runAs.uid, gid: runAs.gid } : {});
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         xfsIoFound = false;
@@ -60,8 +63,8 @@ async function setHint(source: string): Promise<void> {
   }
 }
 
-/** Paths per xfs_io run: far below the argument list limit (a data directory has ~1,000 files). */
-const PATHS_PER_RUN = 2000;
+/** Paths per xfs_io run: it opens them all at once, so well below common open-file limits (1,024). */
+const PATHS_PER_RUN = 500;
 
 /**
  * The directories and regular files below `dir`, itself included. Symlinks are left out: xfs_io's own -R opens

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { execThroughHelper } from './spawn-helper.js';
+import { execThroughHelper, NEVER_SERVED } from './spawn-helper.js';
 
 export interface ExecResult {
   stdout: string;
@@ -7,24 +7,36 @@ export interface ExecResult {
 }
 
 /** Runs a command without a shell; rejects with its stderr in the message when it exits non-zero. */
-export function exec(file: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+export interface ExecOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (the engine runs as root and the command must not). */
+  uid?: number;
+  gid?: number;
+}
+
+export function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const viaHelper = execThroughHelper(file, args, { timeoutMs, env: options.env });
-  if (!viaHelper) return execDirectly(file, args, timeoutMs, options.env);
+  const viaHelper = execThroughHelper(file, args, { ...options, timeoutMs });
+  if (!viaHelper) return execDirectly(file, args, { ...options, timeoutMs });
   return viaHelper.then(
     ({ stdout, stderr, failure }) => {
       if (!failure) return { stdout, stderr };
       const detail = (stderr || stdout).trim();
       throw Object.assign(new Error(`${file} ${args.join(' ')} failed: ${detail || failure.message}`), { code: failure.code });
     },
-    // The helper went away before answering: run it here.
-    () => execDirectly(file, args, timeoutMs, options.env),
+    (err: NodeJS.ErrnoException) => {
+      // A helper that never came up ran nothing: run it here. One that died while running it must not run it twice.
+      if (err.code === NEVER_SERVED) return execDirectly(file, args, { ...options, timeoutMs });
+      throw err;
+    },
   );
 }
 
-function execDirectly(file: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv | undefined): Promise<ExecResult> {
+function execDirectly(file: string, args: readonly string[], options: ExecOptions & { timeoutMs: number }): Promise<ExecResult> {
+  const { timeoutMs, env, uid, gid } = options;
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20, ...(env ? { env } : {}) }, (err, stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 << 20, ...(env ? { env } : {}), ...(uid === undefined ? {} : { uid, gid }) }, (err, stdout, stderr) => {
       if (err) {
         const detail = String(stderr || stdout || '').trim();
         const e = new Error(`${file} ${args.join(' ')} failed: ${detail || err.message}`, { cause: err });

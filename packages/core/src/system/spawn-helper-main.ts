@@ -2,11 +2,10 @@
  * The spawn helper process (see spawn-helper.ts): starts the processes its parent asks for and reports back.
  * Node built-ins only, so it runs wherever its file is, whatever resolves packages in the parent (PnP included).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import type { HelperReply, HelperRequest } from './spawn-helper-protocol.js';
 
-const children = new Map<number, ChildProcess>();
 const send = (reply: HelperReply) => process.send?.(reply);
 
 // Ctrl-C reaches the whole process group; the parent may still need this helper to clean up, so only the parent
@@ -27,23 +26,16 @@ process.on('message', (request: HelperRequest) => {
         env: request.env,
       });
       child.once('error', (err: NodeJS.ErrnoException) => send({ t: 'error', id: request.id, message: err.message, code: err.code }));
-      child.once('exit', (code, signal) => {
-        children.delete(request.id);
-        send({ t: 'exit', id: request.id, code, signal });
-      });
-      if (child.pid !== undefined) {
-        children.set(request.id, child);
-        send({ t: 'spawned', id: request.id, pid: child.pid });
-      }
+      child.once('exit', (code, signal) => send({ t: 'exit', id: request.id, code, signal }));
+      if (child.pid !== undefined) send({ t: 'spawned', id: request.id, pid: child.pid });
     } catch (err) {
       send({ t: 'error', id: request.id, message: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
     } finally {
       if (log !== undefined) closeSync(log);
     }
-  } else if (request.t === 'kill') {
-    children.get(request.id)?.kill(request.signal);
   } else if (request.t === 'exec') {
-    execFile(request.file, request.args, { timeout: request.timeoutMs, maxBuffer: 16 << 20, env: request.env }, (err, stdout, stderr) => {
+    const as = request.uid === undefined ? {} : { uid: request.uid, gid: request.gid };
+    execFile(request.file, request.args, { timeout: request.timeoutMs, maxBuffer: 16 << 20, env: request.env, ...as }, (err, stdout, stderr) => {
       const failure = err ? { message: err.message, code: (err as NodeJS.ErrnoException).code } : undefined;
       send({ t: 'done', id: request.id, stdout: String(stdout), stderr: String(stderr), failure });
     });

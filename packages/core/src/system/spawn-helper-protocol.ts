@@ -13,8 +13,7 @@ export type HelperRequest =
       detached: boolean;
       env: NodeJS.ProcessEnv;
     }
-  | { t: 'kill'; id: number; signal: NodeJS.Signals }
-  | { t: 'exec'; id: number; file: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv };
+  | { t: 'exec'; id: number; file: string; args: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; uid?: number; gid?: number };
 
 export type HelperReply =
   | { t: 'spawned'; id: number; pid: number }

@@ -1,18 +1,20 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { logger } from '../log.js';
-import { hasExited } from './proc.js';
-import type { HelperReply, HelperRequest } from './spawn-helper-protocol.js';
+import { HelperProcess, type Outcome } from './spawn-helper-process.js';
 
 const log = logger('spawn');
 
 /**
  * Starting a process costs its parent a fork of its whole address space: ~0.5 ms for a small Node process,
  * 5–6 ms inside a test runner's main process (vitest with its bundler loaded), where pool servers run. Every
- * branch starts up to three (the server, a mount, an unmount), so a pool server hands the starting to a small
- * helper process (`useSpawnHelper`) and only sends it messages. When the helper cannot start or dies, processes
- * start directly again: slower, never wrong.
+ * branch starts a few (the server; mount and unmount, cp, btrfs or xfs_io for its clone), so a pool server
+ * hands the starting to a small helper process (`useSpawnHelper`) and only sends it messages.
+ *
+ * A helper that never comes up (it cannot load, or does not answer its first request within 10 s) is given up
+ * for the rest of this process and what it was asked runs here instead: it ran nothing. A helper that dies after
+ * it has served is replaced (a few times at most), but what it was doing when it died fails with a clear error
+ * rather than being run twice: a second server on the same data directory or a second mount would be worse.
  */
 
 /** A process started by startProcess, directly or by the helper. */
@@ -35,11 +37,12 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
 }
 
-/** The error code of requests the helper did not answer because it exited. */
-const HELPER_GONE = 'PGBRANCH_SPAWN_HELPER_GONE';
+/** Helpers started in this process after one died; past this, processes start directly. */
+const MAX_RESTARTS = 3;
 
-let helper: Helper | undefined;
+let helper: HelperProcess | undefined;
 let wanted = false;
+let restarts = 0;
 
 /** From now on this process starts processes through the spawn helper (started at the first use). */
 export function useSpawnHelper(): void {
@@ -47,30 +50,75 @@ export function useSpawnHelper(): void {
 }
 
 /** Starts `file`; resolves once it runs (its pid is known), rejects when it cannot start (e.g. ENOENT). */
-export function startProcess(file: string, args: string[], options: StartOptions): Promise<StartedProcess> {
+export async function startProcess(file: string, args: string[], options: StartOptions): Promise<StartedProcess> {
   const via = activeHelper();
-  return via ? via.start(file, args, options) : startDirectly(file, args, options);
+  if (!via) return startDirectly(file, args, options);
+  const outcome = await via.request({ t: 'spawn', file, args, ...options });
+  if ('gone' in outcome) {
+    if (outcome.neverServed) return startDirectly(file, args, options);
+    throw new Error(`${outcome.gone} while starting ${file}`);
+  }
+  const { reply, running } = outcome;
+  if (reply.t === 'error') throw Object.assign(new Error(reply.message), { code: reply.code });
+  if (reply.t !== 'spawned' || !running) throw new Error(`the spawn helper answered ${reply.t} to a start of ${file}`);
+  return {
+    pid: running.pid,
+    exited: running.exited,
+    exitStatus: () => running.status,
+    // Straight to the process: this process may signal its own servers, and the helper may be gone.
+    kill: (signal) => {
+      if (running.status !== undefined) return; // exited: its pid may be someone else's by now
+      try {
+        process.kill(running.pid, signal);
+      } catch {
+        // Gone already.
+      }
+    },
+  };
 }
 
-/** Runs a command to its end through the helper; undefined when the helper is not in use (run it directly). */
+/** A command's output, or its failure (exit status, timeout, ENOENT); see exec(). */
+export type ExecOutcome = { stdout: string; stderr: string; failure?: { message: string; code?: string } };
+
+/**
+ * Runs a command to its end through the helper; undefined when the helper is not in use, or never came up (run
+ * it directly). Rejects when the helper died while running it.
+ */
 export function execThroughHelper(
   file: string,
   args: readonly string[],
-  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
-): Promise<{ stdout: string; stderr: string; failure?: { message: string; code?: string } }> | undefined {
-  return activeHelper()?.exec(file, [...args], options);
+  options: { timeoutMs: number; env?: NodeJS.ProcessEnv; uid?: number; gid?: number },
+): Promise<ExecOutcome> | undefined {
+  const via = activeHelper();
+  if (!via) return undefined;
+  // This process's environment as it is now, not as it was when the helper started.
+  const request = via.request({ t: 'exec', file, args: [...args], ...options, env: options.env ?? { ...process.env } });
+  return request.then((outcome: Outcome) => {
+    if ('gone' in outcome) {
+      if (outcome.neverServed) throw Object.assign(new Error(outcome.gone), { code: NEVER_SERVED });
+      throw new Error(`${outcome.gone} while running ${file}`);
+    }
+    if (outcome.reply.t !== 'done') throw new Error(`the spawn helper answered ${outcome.reply.t} to ${file}`);
+    return outcome.reply;
+  });
 }
 
-function activeHelper(): Helper | undefined {
+/** exec() runs a command itself when the helper failed with this code (it never came up, so it ran nothing). */
+export const NEVER_SERVED = 'PGBRANCH_SPAWN_HELPER_NEVER_SERVED';
+
+function activeHelper(): HelperProcess | undefined {
   if (!wanted) return undefined;
-  if (!helper || helper.dead) {
-    try {
-      helper = new Helper();
-    } catch (err) {
-      log('spawn helper unavailable, starting processes directly: %s', (err as Error).message);
-      wanted = false;
-      return undefined;
-    }
+  if (helper && !helper.dead) return helper;
+  try {
+    helper = new HelperProcess((why, served) => {
+      if (!served) wanted = false; // it never came up: it would not next time either
+      else if (++restarts > MAX_RESTARTS) wanted = false;
+      log('spawn helper %s; %s', why, wanted ? 'the next process starts a new one' : 'starting processes directly from now on');
+    });
+  } catch (err) {
+    log('spawn helper unavailable, starting processes directly: %s', (err as Error).message);
+    wanted = false;
+    return undefined;
   }
   return helper;
 }
@@ -103,127 +151,3 @@ function startDirectly(file: string, args: string[], options: StartOptions): Pro
     });
   });
 }
-
-/** A process the helper started, until it exits. */
-interface Running {
-  pid: number;
-  status?: string;
-  exited: Promise<void>;
-  done: () => void;
-}
-
-/** The helper process, the requests waiting for its answers and the processes it started. */
-class Helper {
-  dead = false;
-  private readonly child: ChildProcess;
-  private nextId = 1;
-  private readonly waiting = new Map<number, (reply: HelperReply) => void>();
-  private readonly running = new Map<number, Running>();
-
-  constructor() {
-    const main = fileURLToPath(new URL('./spawn-helper-main.js', import.meta.url));
-    this.child = fork(main, [], { detached: true, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
-    this.child.on('message', (reply: HelperReply) => this.receive(reply));
-    this.child.once('error', (err) => this.die(err.message));
-    this.child.once('exit', (code, signal) => this.die(`exited (${code ?? signal})`));
-    this.unref();
-  }
-
-  async start(file: string, args: string[], options: StartOptions): Promise<StartedProcess> {
-    const id = this.nextId++;
-    const reply = await this.request(id, { t: 'spawn', id, file, args, ...options }).catch(() => undefined);
-    // The helper went away before answering: start it here.
-    if (!reply || (reply.t === 'error' && reply.code === HELPER_GONE)) return startDirectly(file, args, options);
-    if (reply.t === 'error') throw Object.assign(new Error(`spawn ${file} ${reply.code ?? ''}: ${reply.message}`), { code: reply.code });
-    const running = this.running.get(id);
-    if (reply.t !== 'spawned' || !running) throw new Error(`spawn helper: unexpected reply ${reply.t}`);
-    return {
-      pid: running.pid,
-      exited: running.exited,
-      exitStatus: () => running.status,
-      // Signals go straight to the process: the helper may be gone, and this process may signal its own servers.
-      kill: (signal) => {
-        try {
-          process.kill(running.pid, signal);
-        } catch {
-          // Gone already.
-        }
-      },
-    };
-  }
-
-  async exec(file: string, args: string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }) {
-    const id = this.nextId++;
-    const reply = await this.request(id, { t: 'exec', id, file, args, timeoutMs: options.timeoutMs, env: options.env });
-    if (reply.t !== 'done') throw new Error(`spawn helper: ${reply.t === 'error' ? reply.message : `unexpected reply ${reply.t}`}`);
-    return reply;
-  }
-
-  private request(id: number, message: HelperRequest): Promise<HelperReply> {
-    if (this.dead) return Promise.reject(new Error('the spawn helper has exited'));
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, resolve);
-      this.ref();
-      this.child.send(message, (err) => {
-        if (!err) return;
-        this.waiting.delete(id);
-        this.unrefWhenIdle();
-        reject(err);
-      });
-    });
-  }
-
-  private receive(reply: HelperReply): void {
-    if (reply.t === 'spawned') {
-      // Registered before anyone hears of it, so an exit reported right after is never missed.
-      let done = () => undefined as void;
-      const exited = new Promise<void>((resolve) => (done = resolve));
-      this.running.set(reply.id, { pid: reply.pid, exited, done });
-    } else if (reply.t === 'exit') {
-      const running = this.running.get(reply.id);
-      this.running.delete(reply.id);
-      if (running) {
-        running.status = String(reply.code ?? reply.signal);
-        running.done();
-      }
-    }
-    const answer = this.waiting.get(reply.id);
-    if (answer && reply.t !== 'exit') {
-      this.waiting.delete(reply.id);
-      this.unrefWhenIdle();
-      answer(reply);
-    }
-  }
-
-  private die(why: string): void {
-    if (this.dead) return;
-    this.dead = true;
-    log('spawn helper %s; starting processes directly', why);
-    for (const [id, answer] of this.waiting) answer({ t: 'error', id, message: `the spawn helper ${why}`, code: HELPER_GONE });
-    this.waiting.clear();
-    // What it started is no longer reported by it: watch those processes through /proc instead.
-    for (const running of this.running.values()) {
-      const watch = setInterval(() => {
-        if (!hasExited(running.pid)) return;
-        clearInterval(watch);
-        running.status ??= 'exited';
-        running.done();
-      }, 50);
-      watch.unref(); // like a direct child's exit watch, it does not keep this process alive
-    }
-    this.running.clear();
-  }
-
-  private ref(): void {
-    this.child.ref();
-    (this.child.channel as { ref?: () => void } | null | undefined)?.ref?.();
-  }
-  private unref(): void {
-    this.child.unref();
-    (this.child.channel as { unref?: () => void } | null | undefined)?.unref?.();
-  }
-  private unrefWhenIdle(): void {
-    if (this.waiting.size === 0) this.unref();
-  }
-}
-

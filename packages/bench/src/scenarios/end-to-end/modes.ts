@@ -55,7 +55,7 @@ export function e2eModes(ctx: BenchContext): { modes: Mode[]; skipped: string[] 
       id: 'testcontainers-shared',
       label: 'Testcontainers, one container, TRUNCATE',
       docker: true,
-      note: 'one GenericContainer for the run (globalSetup; same image and settings as the per-file one), migrations once; files run serially (fileParallelism: false) and each TRUNCATEs every table before its work',
+      note: 'one GenericContainer for the run (globalSetup; same image and settings as the per-file one), migrations once, both inside each timed run as that set-up pays them on every run; files run serially (fileParallelism: false) and each TRUNCATEs every table before its work',
     },
     { key: 'testcontainers', id: 'testcontainers', label: 'Testcontainers, a container per file', docker: true, slow: true, note: 'each file starts GenericContainer (same image, host network, initdb + postgres with the same settings), runs the migrations, stops it in afterAll' },
     { key: 'pglite', id: 'pglite', label: 'PGlite, an instance per file', slow: true, note: 'each file makes new PGlite() (in memory, in the worker), runs the migrations, closes it in afterAll' },

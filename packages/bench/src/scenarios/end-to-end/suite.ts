@@ -10,6 +10,9 @@ export interface Shape {
   workers: number;
 }
 
+/** The longest one vitest run may take (a per-file PGlite run of 40 files takes ~3 minutes here). */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
 export const shapeName = (s: Shape) => `${s.files} files · ${s.workers} workers`;
 
 /** Writes the suite: `files` copies of the template, each with its own name. */
@@ -53,7 +56,10 @@ export function runSuite(ctx: BenchContext, project: string, mode: Mode, shape: 
     child.stdout.on('data', (d: Buffer) => (output += d));
     child.stderr.on('data', (d: Buffer) => (output += d));
     child.on('error', reject);
+    // A hung run fails its mode instead of the whole benchmark (its leftovers go with the mode's cache, dropCache).
+    const hung = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     child.on('close', (code) => {
+      clearTimeout(hung);
       const ms = performance.now() - t0;
       if (code === 0) resolve(ms);
       else reject(new Error(`vitest run exited with ${code}: ${failureOf(output)}`));
