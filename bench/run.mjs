@@ -1,4 +1,4 @@
-// `pnpm bench` — the quick profile (≤ 10 minutes on a 2-core machine); `pnpm bench --full` adds large
+// `pnpm bench` — the quick profile (about 20 minutes on a 2-core machine, most of it the end-to-end suite runs); `pnpm bench --full` adds large
 // snapshots and more iterations; `pnpm bench --scenario NAME` runs one scenario (repeatable).
 // Results: bench/results/<timestamp>/{results.json,report.md,*.svg}.
 import path from 'node:path';
