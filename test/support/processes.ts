@@ -74,11 +74,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): string {
   });
 }
 
-/** Empties a test cache directory, first reaping what an earlier, interrupted run may have left running or mounted. */
+/**
+ * Empties a test cache directory, first reaping what an earlier, interrupted run may have left running or mounted,
+ * and every snapshot it kept: also the Docker images of a directory an earlier run removed (they are found by
+ * their cache-directory label), which would otherwise pile up run after run.
+ */
 export async function freshCacheDir(dir: string): Promise<void> {
   if (existsSync(path.join(dir, 'named'))) {
     for (const b of JSON.parse(cli(['ls', '--json', '--cache-dir', dir])) as Array<{ name: string }>) cli(['rm', b.name, '--cache-dir', dir]);
   }
-  if (existsSync(dir)) cli(['gc', '--cache-dir', dir]);
+  cli(['gc', '--cache-dir', dir, '--keep', '0']);
   await rm(dir, { recursive: true, force: true });
 }
