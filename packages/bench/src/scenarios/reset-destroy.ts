@@ -41,8 +41,11 @@ async function dirtyBranch(snap: Snapshot): Promise<Branch> {
   return branch;
 }
 
-/** branch.reset() + connect + first query on a changed branch; the branch is made before and destroyed after the clock. */
-function resetTask(name: string, snap: Snapshot): MicroTask {
+/**
+ * Times `timed` on a changed branch made before the clock. A branch still there afterwards (`timed` kept it, or
+ * failed) is destroyed after the clock.
+ */
+function dirtyBranchTask(name: string, snap: Snapshot, timed: (branch: Branch) => Promise<'destroyed' | void>): MicroTask {
   let branch: Branch | undefined;
   return {
     name,
@@ -50,8 +53,7 @@ function resetTask(name: string, snap: Snapshot): MicroTask {
       branch = await dirtyBranch(snap);
     },
     fn: async () => {
-      await branch!.reset();
-      await query(branch!.url);
+      if ((await timed(branch!)) === 'destroyed') branch = undefined;
     },
     afterEach: async () => {
       await branch?.destroy();
@@ -60,22 +62,18 @@ function resetTask(name: string, snap: Snapshot): MicroTask {
   };
 }
 
+/** branch.reset() + connect + first query on a changed branch; the branch is made before and destroyed after the clock. */
+function resetTask(name: string, snap: Snapshot): MicroTask {
+  return dirtyBranchTask(name, snap, async (branch) => {
+    await branch.reset();
+    await query(branch.url);
+  });
+}
+
 /** branch.destroy() of a changed branch, made before the clock. */
 function destroyTask(name: string, snap: Snapshot): MicroTask {
-  let branch: Branch | undefined;
-  return {
-    name,
-    beforeEach: async () => {
-      branch = await dirtyBranch(snap);
-    },
-    fn: async () => {
-      await branch!.destroy();
-      branch = undefined;
-    },
-    // Only when the timed destroy did not run or failed.
-    afterEach: async () => {
-      await branch?.destroy();
-      branch = undefined;
-    },
-  };
+  return dirtyBranchTask(name, snap, async (branch) => {
+    await branch.destroy();
+    return 'destroyed';
+  });
 }
