@@ -63,6 +63,10 @@ export class CacheLayout {
   get secret(): string {
     return path.join(this.root, 'secret');
   }
+  /** The cache directory's identity (see loadCacheId): what its containers and images are selected by. */
+  get cacheId(): string {
+    return path.join(this.root, 'cache-id');
+  }
   /** The record of the OS account this cache directory's servers run as (when pgbranch runs as root). */
   get account(): string {
     return path.join(this.root, 'server-account.json');

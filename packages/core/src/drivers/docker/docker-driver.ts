@@ -68,7 +68,7 @@ export class DockerDriver implements Driver {
 
   /** Containers first (they hold the clones), then, where branch data lives on this host, directories and owner records. */
   async reap(): Promise<ReapReport> {
-    const containers = await reapDockerOrphans(this.containers.docker, this.ctx.layout);
+    const containers = await reapDockerOrphans(this.containers.docker, this.ctx.layout, this.containers.cache);
     if (!this.storage.hostData) return containers;
     const local = await reapDeadOwners(this.ctx.layout);
     return { sessions: local.sessions, servers: containers.servers + local.servers, directories: [...containers.directories, ...local.directories] };

@@ -5,19 +5,29 @@ import { listSessions, sessionAlive } from '../../cache/session.js';
 import path from 'node:path';
 import { readNamedMeta } from '../../cache/named-record.js';
 import { isAlive } from '../../system/proc.js';
-import { LABEL } from './labels.js';
+import { cacheFilters, LABEL, madeBy, type CacheIdentity } from './labels.js';
+import { readCacheId } from '../../cache/cache-id.js';
 import { DEFAULT_PRUNE_POLICY, imagesToPrune, type PrunePolicy } from '../../cache/prune-policy.js';
+
+/** Which cache directory `layout` is, as its containers and images are labelled (its identity is read, never made). */
+export async function cacheIdentityOf(layout: CacheLayout): Promise<CacheIdentity> {
+  return { root: layout.root, id: await readCacheId(layout.cacheId) };
+}
 
 /**
  * Removes the containers of this cache directory's dead owners (found by their labels, so a crash
  * leaves nothing unfindable) and their snapshots of branches. Shared snapshot images stay cached.
+ * Only this cache directory's own are looked at: another machine's with the same path has owners this one
+ * cannot see, which would all look dead.
  */
-export async function reapDockerOrphans(docker: Docker, layout: CacheLayout): Promise<ReapReport> {
+export async function reapDockerOrphans(docker: Docker, layout: CacheLayout, cache?: CacheIdentity): Promise<ReapReport> {
   const report: ReapReport = { sessions: [], servers: 0, directories: [] };
+  const ours = cache ?? (await cacheIdentityOf(layout));
   const sessions = await listSessions(layout);
   const dead = (id: string | undefined) => !id || !sessionAlive(sessions.get(id));
-  const filters = { label: [`${LABEL.cacheDir}=${layout.root}`] };
+  const filters = cacheFilters(ours);
   for (const c of await docker.listContainers({ all: true, filters })) {
+    if (!madeBy(c.Labels, ours)) continue;
     // A named branch's container belongs to its record, not to the process that created it.
     if (c.Labels[LABEL.kind] === 'named' ? await namedContainerWanted(layout, c) : !dead(c.Labels[LABEL.session])) continue;
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
@@ -25,6 +35,7 @@ export async function reapDockerOrphans(docker: Docker, layout: CacheLayout): Pr
     report.directories.push(`container ${c.Id.slice(0, 12)}`);
   }
   for (const image of await docker.listImages({ filters })) {
+    if (!madeBy(image.Labels, ours)) continue;
     const owner = image.Labels?.[LABEL.ephemeralOwner];
     if (!owner || !dead(owner)) continue;
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
@@ -38,8 +49,9 @@ export async function reapDockerOrphans(docker: Docker, layout: CacheLayout): Pr
  * container still uses are left alone (Docker refuses; nothing is forced).
  */
 export async function pruneSnapshotImages(docker: Docker, layout: CacheLayout, policy: PrunePolicy = DEFAULT_PRUNE_POLICY): Promise<string[]> {
-  const images = await docker.listImages({ filters: { label: [`${LABEL.cacheDir}=${layout.root}`, `${LABEL.kind}=snapshot`] } });
-  const candidates = images.filter((i) => !i.Labels?.[LABEL.ephemeralOwner]).map((i) => ({ id: i.Id, created: i.Created, tags: i.RepoTags ?? [] }));
+  const ours = await cacheIdentityOf(layout);
+  const images = await docker.listImages({ filters: cacheFilters(ours, `${LABEL.kind}=snapshot`) });
+  const candidates = images.filter((i) => madeBy(i.Labels, ours) && !i.Labels?.[LABEL.ephemeralOwner]).map((i) => ({ id: i.Id, created: i.Created, tags: i.RepoTags ?? [] }));
   const removed: string[] = [];
   for (const image of imagesToPrune(candidates, policy)) {
     const tags = candidates.find((c) => c.id === image.id)!.tags;

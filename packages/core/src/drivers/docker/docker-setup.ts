@@ -1,3 +1,4 @@
+import { loadCacheId, readCacheId } from '../../cache/cache-id.js';
 import { CopyCloner } from '../../cloners/copy-cloner.js';
 import { selectCloner } from '../../cloners/select-cloner.js';
 import { UsageError } from '../../errors.js';
@@ -43,6 +44,9 @@ async function createDockerDriver(request: DriverRequest): Promise<Driver> {
     dockerHost: options.dockerHost,
     publishHost: publishHostFor(options),
     layout: ctx.layout,
+    // Only a building engine writes the identity ('maintain' must work on a full disk, 'read' writes nothing): a cache
+    // without one has only unlabelled containers, which stay selected by their path as before.
+    cacheId: request.use === 'build' ? await loadCacheId(ctx.layout.cacheId) : await readCacheId(ctx.layout.cacheId),
     sessionId: ctx.session.id,
     settings: ctx.settings,
     password: ctx.password,

@@ -9,7 +9,7 @@ import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
-import { LABEL, SNAPSHOT_REPO, snapshotTag } from './labels.js';
+import { cacheFilters, LABEL, madeBy, SNAPSHOT_REPO, snapshotTag } from './labels.js';
 import type { ServerContainers } from './server-containers.js';
 
 const log = logger('docker');
@@ -31,15 +31,17 @@ export class ImageLayers implements DockerStorage {
 
   async find(hash: string): Promise<StoredSnapshot | undefined> {
     const inspected = await this.docker.getImage(snapshotTag(hash)).inspect().catch(() => undefined);
+    // Another cache directory's image (another machine sharing this engine): its data has another password.
+    if (!madeBy(inspected?.Config?.Labels ?? undefined, this.containers.cache)) return undefined;
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
     return meta ? (JSON.parse(meta) as StoredSnapshot) : undefined;
   }
 
   async list(): Promise<StoredSnapshot[]> {
-    const label = [`${LABEL.cacheDir}=${this.containers.layout.root}`, `${LABEL.kind}=snapshot`];
-    const images = await this.docker.listImages({ filters: { label } });
+    const cache = this.containers.cache;
+    const images = await this.docker.listImages({ filters: cacheFilters(cache, `${LABEL.kind}=snapshot`) });
     return images.flatMap((image) => {
-      const meta = image.Labels?.[LABEL.meta];
+      const meta = madeBy(image.Labels, cache) ? image.Labels?.[LABEL.meta] : undefined;
       return meta ? [JSON.parse(meta) as StoredSnapshot] : [];
     });
   }

@@ -1,7 +1,10 @@
 /** Labels on every container and image pgbranch makes, so reaping and gc can find them after a crash. */
 export const LABEL = {
   managed: 'org.pgbranch.managed',
+  /** The cache directory's path, for people (`docker ps --filter label=…`); two machines can share it. */
   cacheDir: 'org.pgbranch.cache-dir',
+  /** The cache directory's identity (see loadCacheId): what pgbranch selects its own containers and images by. */
+  cacheId: 'org.pgbranch.cache-id',
   session: 'org.pgbranch.session',
   ownerPid: 'org.pgbranch.owner-pid',
   hash: 'org.pgbranch.hash',
@@ -16,15 +19,41 @@ export const LABEL = {
 /** Image repository of stored snapshots; the tag is the snapshot hash. */
 export const SNAPSHOT_REPO = 'pgbranch/snapshot';
 
-export function ownerLabels(cacheDir: string, session: string, kind: string): Record<string, string> {
+/** Which cache directory made a container or image: its path and its identity. */
+export interface CacheIdentity {
+  root: string;
+  /** '' when the cache directory has none yet (then only what was made before identities existed can be its). */
+  id: string;
+}
+
+export function ownerLabels(cache: CacheIdentity, session: string, kind: string): Record<string, string> {
   return {
     [LABEL.managed]: '1',
-    [LABEL.cacheDir]: cacheDir,
+    [LABEL.cacheDir]: cache.root,
+    ...(cache.id ? { [LABEL.cacheId]: cache.id } : {}),
     [LABEL.session]: session,
     [LABEL.ownerPid]: String(process.pid),
     [LABEL.kind]: kind,
     [LABEL.createdAt]: new Date().toISOString(),
   };
+}
+
+/**
+ * Engine-side label filters for what a cache directory may have made. The path narrows the listing; {@link madeBy}
+ * then decides, because things made before identities existed carry the path alone.
+ */
+export function cacheFilters(cache: CacheIdentity, ...more: string[]): { label: string[] } {
+  return { label: [`${LABEL.cacheDir}=${cache.root}`, ...more] };
+}
+
+/**
+ * True when labels mark something this cache directory made: its identity, or its path without any identity (made
+ * by an older pgbranch). Another cache directory with the same path on another machine has another identity.
+ */
+export function madeBy(labels: Record<string, string> | undefined, cache: CacheIdentity): boolean {
+  if (labels?.[LABEL.cacheDir] !== cache.root) return false;
+  const id = labels[LABEL.cacheId];
+  return id === undefined ? true : id === cache.id;
 }
 
 /** The image of a stored snapshot (image storage). */

@@ -14,7 +14,7 @@ import { stopCleanly, waitForServer } from './containers.js';
 import { dockerCliSync } from './docker-cli.js';
 import type { DockerOptions } from './docker-options.js';
 import type { ImageInfo } from './image-probe.js';
-import { LABEL, ownerLabels } from './labels.js';
+import { LABEL, ownerLabels, type CacheIdentity } from './labels.js';
 
 /** What the containers of one driver share: settled once when the driver is made. */
 export interface ServerContainersConfig {
@@ -26,6 +26,8 @@ export interface ServerContainersConfig {
   /** Where this host reaches the engine's servers (see publishHostFor). */
   publishHost: string;
   layout: CacheLayout;
+  /** The cache directory's identity (see loadCacheId); '' for an engine that only reads a cache that has none. */
+  cacheId: string;
   sessionId: string;
   settings: Record<string, string>;
   /** Superuser password of the cache directory's snapshots (never logged). */
@@ -58,6 +60,10 @@ export class ServerContainers {
   get layout(): CacheLayout {
     return this.config.layout;
   }
+  /** Which cache directory this is, as its containers and images are labelled and selected. */
+  get cache(): CacheIdentity {
+    return { root: this.config.layout.root, id: this.config.cacheId };
+  }
   get sessionId(): string {
     return this.config.sessionId;
   }
@@ -67,7 +73,7 @@ export class ServerContainers {
 
   /** Labels for something this engine makes (found by them after a crash). */
   labels(kind: string, extra: Record<string, string> = {}): Record<string, string> {
-    return { ...ownerLabels(this.config.layout.root, this.config.sessionId, kind), ...extra };
+    return { ...ownerLabels(this.cache, this.config.sessionId, kind), ...extra };
   }
 
   /** The host port to ask for: a free one in the host network, any (0) when Docker publishes it. */
