@@ -35,7 +35,15 @@ export interface NamedBranchMeta {
   /** The driver that runs it (absent in records written before drivers were recorded: 'local'). */
   driver?: string;
   /** The docker driver's settings it was made with (tools reopen it with the same ones). */
-  docker?: { image: string; network: 'bridge' | 'host'; storage: 'image' | 'bind' };
+  docker?: {
+    image: string;
+    network: 'bridge' | 'host';
+    storage: 'image' | 'bind';
+    /** The engine it runs on, when not the default one (an explicit dockerHost, or DOCKER_HOST when it was made). */
+    dockerHost?: string;
+    /** Where its port is reached, when that is not derived from dockerHost (see publishHostFor). */
+    publishHost?: string;
+  };
   /** The branch's container (docker driver): kept while suspended, replaced by a reset. */
   containerId?: string;
   /**

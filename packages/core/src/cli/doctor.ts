@@ -7,6 +7,7 @@ import { findBinaries } from '../drivers/local/binaries.js';
 import { BinariesNotFoundError, describeCause, hintFor } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import { describeServerAccount } from '../system/server-account.js';
+import { assertDockerReachable, dockerClientIfInstalled } from '../drivers/docker/docker-client.js';
 
 interface Check {
   name: string;
@@ -88,7 +89,7 @@ async function dockerCheck(needed: boolean): Promise<Check> {
   const forWhat = needed ? 'needed: there are no local Postgres binaries' : "only needed for driver: 'docker'";
   const host = process.env.DOCKER_HOST;
   const socket = host?.startsWith('unix://') ? host.slice(7) : host ? undefined : '/var/run/docker.sock';
-  if (!socket) return { name: 'docker', ok: true, detail: `DOCKER_HOST=${host} (not probed)` };
+  if (!socket) return remoteDockerCheck(host!, forWhat);
   if (!existsSync(socket)) {
     return { name: 'docker', ok: false, detail: `no engine socket at ${socket}: start dockerd (${forWhat})` };
   }
@@ -106,4 +107,16 @@ async function dockerCheck(needed: boolean): Promise<Check> {
   return answered
     ? { name: 'docker', ok: true, detail: `engine answers at ${socket}` }
     : { name: 'docker', ok: false, detail: `${socket} exists but nothing answers: start dockerd (${forWhat})` };
+}
+
+/** An engine on another machine (tcp://, ssh://): asked through dockerode, as the driver would reach it. */
+async function remoteDockerCheck(host: string, forWhat: string): Promise<Check> {
+  try {
+    const docker = await dockerClientIfInstalled();
+    if (!docker) return { name: 'docker', ok: false, detail: `DOCKER_HOST=${host}, but dockerode is not installed (npm install -D dockerode; ${forWhat})` };
+    await assertDockerReachable(docker);
+    return { name: 'docker', ok: true, detail: `engine answers at ${host}` };
+  } catch (err) {
+    return { name: 'docker', ok: false, detail: `nothing answers at DOCKER_HOST=${host}: ${describeCause(err)} (${forWhat})` };
+  }
 }

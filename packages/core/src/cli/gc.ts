@@ -21,16 +21,19 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
   const layout = new CacheLayout(resolved.cacheDir);
   // Containers first: they are matched to owners through the owner records the local pass removes.
   const policy = { keep: options.keep ?? DEFAULT_PRUNE_POLICY.keep, maxAgeDays: options.maxAgeDays ?? DEFAULT_PRUNE_POLICY.maxAgeDays };
-  const docker = await dockerReport(layout, resolved.docker.dockerHost, policy);
+  const records = (await recordedDrivers(path.join(layout.root, 'named'))).filter((r) => r.driver !== 'local');
+  const engines = await dockerReports(layout, dockerHostsOf(resolved.docker.dockerHost, records), policy);
+  const docker = engines.get(effectiveHost(resolved.docker.dockerHost));
+  const elsewhere = [...engines].filter(([host, r]) => host !== effectiveHost(resolved.docker.dockerHost) && r).map(([, r]) => r!);
   const local = await reapDeadOwners(layout);
   const report: ReapReport = {
     sessions: local.sessions,
-    servers: local.servers + (docker?.servers ?? 0),
-    directories: [...local.directories, ...(docker?.directories ?? [])],
+    servers: local.servers + [docker, ...elsewhere].reduce((sum, r) => sum + (r?.servers ?? 0), 0),
+    directories: [...local.directories, ...[docker, ...elsewhere].flatMap((r) => r?.directories ?? [])],
   };
   const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], snapshotBytes: 0, note: describeCause(err) }));
-  for (const record of (await recordedDrivers(path.join(layout.root, 'named'))).filter((r) => r.driver !== 'local')) {
-    if (record.driver === 'docker' && !docker) continue; // Docker not reachable: said in the summary
+  for (const record of records) {
+    if (record.driver === 'docker' && !engines.get(effectiveHost(record.docker?.dockerHost))) continue; // not reachable: said in the summary
     const collected = await namedOf(layout, record).catch((err: unknown) => ((cache.note = `${record.driver} branches not checked: ${describeCause(err)}`), []));
     cache.branches.push(...collected);
   }
@@ -76,6 +79,24 @@ async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ b
   } finally {
     await engine.close();
   }
+}
+
+/** The engine an address means: an explicit one, else DOCKER_HOST, else (undefined) the default socket. */
+function effectiveHost(dockerHost: string | undefined): string | undefined {
+  return dockerHost || process.env.DOCKER_HOST || undefined;
+}
+
+/** Every engine this cache directory may have containers on: the one gc is pointed at, and those named branches were made on. */
+function dockerHostsOf(dockerHost: string | undefined, records: Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>): Array<string | undefined> {
+  const hosts = [effectiveHost(dockerHost), ...records.filter((r) => r.driver === 'docker').map((r) => r.docker?.dockerHost)];
+  return [...new Set(hosts)];
+}
+
+/** Reaps and prunes on each engine; undefined for one that does not answer (or without dockerode). */
+async function dockerReports(layout: CacheLayout, hosts: Array<string | undefined>, policy: PrunePolicy): Promise<Map<string | undefined, ReapReport | undefined>> {
+  const reports = new Map<string | undefined, ReapReport | undefined>();
+  for (const host of hosts) reports.set(host, await dockerReport(layout, host, policy));
+  return reports;
 }
 
 async function dockerReport(layout: CacheLayout, dockerHost: string | undefined, policy: PrunePolicy): Promise<ReapReport | undefined> {

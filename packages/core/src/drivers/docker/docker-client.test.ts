@@ -58,6 +58,7 @@ describe('loading dockerode, an optional peer dependency', () => {
 describe('dockerodeOptions: reaching the engine at dockerHost', () => {
   it('leaves DOCKER_HOST (with its TLS and ssh settings) to dockerode when no engine address is given', () => {
     expect(dockerodeOptions(undefined)).toBeUndefined();
+    expect(dockerodeOptions('tcp://10.1.2.3:2376', { DOCKER_HOST: 'tcp://10.1.2.3:2376', DOCKER_TLS_VERIFY: '1' })).toBeUndefined();
   });
 
   it('takes a unix socket path', () => {

@@ -57,10 +57,11 @@ export async function dockerClient(dockerHost?: string, importModule?: ImportDoc
 
 /**
  * How dockerode reaches the engine at `dockerHost`. Without one, dockerode reads DOCKER_HOST itself (with
- * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and ssh:// engines), so nothing is passed.
+ * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and ssh:// engines), so nothing is passed; nor when it is DOCKER_HOST's engine
+ * (one recorded from it), so that its TLS settings still apply.
  */
 export function dockerodeOptions(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions | undefined {
-  if (!dockerHost) return undefined;
+  if (!dockerHost || dockerHost === env.DOCKER_HOST) return undefined;
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
   if (url.protocol === 'ssh:') {

@@ -8,6 +8,7 @@ import type { AdoptSource, LiveServer, NamedRuntime } from '../named-runtime.js'
 import { stopCleanly } from './containers.js';
 import type { DockerStorage } from './docker-storage.js';
 import { LABEL } from './labels.js';
+import { publishHostOf } from './publish-host.js';
 import type { ServerContainers } from './server-containers.js';
 
 /**
@@ -26,8 +27,22 @@ export class DockerNamedRuntime implements NamedRuntime {
     return this.containers.docker;
   }
 
+  /**
+   * The settings tools reopen the branch with, the engine's address included: `pgbranch url`, `rm` or the keeper in
+   * another shell, without the DOCKER_HOST it was made with, must still reach its container there.
+   */
   recordFields(): Partial<NamedBranchMeta> {
-    return { docker: { image: this.containers.image.image, network: this.containers.network, storage: this.storage.kind } };
+    const dockerHost = this.containers.dockerHost || process.env.DOCKER_HOST || undefined;
+    const publishHost = this.containers.publishHost !== publishHostOf(dockerHost) ? this.containers.publishHost : undefined;
+    return {
+      docker: {
+        image: this.containers.image.image,
+        network: this.containers.network,
+        storage: this.storage.kind,
+        ...(dockerHost ? { dockerHost } : {}),
+        ...(publishHost ? { publishHost } : {}),
+      },
+    };
   }
 
   prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
