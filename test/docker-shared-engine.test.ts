@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,19 @@ import { requireAll } from './support/targets.js';
 const root = path.join(os.tmpdir(), 'pgbranch-test', 'shared-engine');
 const cacheDir = path.join(root, 'cache');
 const machineB = path.join(root, 'machine-b');
+const otherCacheDir = path.join(root, 'other-cache');
 const isRoot = process.getuid?.() === 0;
 const unavailable = dockerUnavailable() ?? (isRoot ? undefined : 'a private mount namespace (standing in for another machine) needs root');
+
+/** Labels of a container or image. */
+function labelsOf(id: string): Record<string, string> {
+  return JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .Config.Labels}}', id], { encoding: 'utf8' })) as Record<string, string>;
+}
+
+/** The image a container runs. */
+function imageOf(container: string): string {
+  return execFileSync('docker', ['inspect', '-f', '{{.Image}}', container], { encoding: 'utf8' }).trim();
+}
 
 /** `pgbranch gc` run on "machine B": its own cache directory, seen at the same path as machine A's. */
 function gcOnMachineB(): string {
@@ -38,6 +49,7 @@ if (unavailable && !requireAll()) {
       if (unavailable) throw new Error(`PGBRANCH_TEST_REQUIRE=all but ${unavailable}`);
       await freshCacheDir(cacheDir);
       await rm(machineB, { recursive: true, force: true });
+      await freshCacheDir(otherCacheDir);
       await mkdir(machineB, { recursive: true });
       // Machine B's cache has an identity of its own (made by its first engine, as machine A's was).
       await writeFile(path.join(machineB, 'cache-id'), randomBytes(12).toString('hex'));
@@ -62,9 +74,35 @@ if (unavailable && !requireAll()) {
       expect(await query(branch.url, 'select count(*)::int as n from marks')).toEqual([{ n: 2 }]);
 
       // Told apart by the cache directory's identity; the path stays on for people.
-      const ownId = (await readFile(path.join(cacheDir, 'cache-id'), 'utf8')).trim();
-      const labels = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .Config.Labels}}', id], { encoding: 'utf8' })) as Record<string, string>;
-      expect(labels).toMatchObject({ 'org.pgbranch.cache-dir': cacheDir, 'org.pgbranch.cache-id': ownId });
+      expect(labelsOf(id)).toMatchObject({ 'org.pgbranch.cache-dir': cacheDir, 'org.pgbranch.cache-id': expect.stringMatching(/^[0-9a-f]{24}$/) });
+    });
+
+    it('keeps apart the snapshot images of a copy of the cache directory, whose hashes are the same', async () => {
+      // A copy (say, a CI cache restored elsewhere) has the same password, so the same snapshot hashes; its images
+      // still are its own, and neither starts the other's.
+      await mkdir(otherCacheDir, { recursive: true });
+      await cp(path.join(cacheDir, 'secret'), path.join(otherCacheDir, 'secret'));
+      const other = await createEngine({ cacheDir: otherCacheDir, driver: 'docker', docker: { image: TEST_IMAGE, network: 'host', storage: 'image' } });
+      try {
+        const ours = await engine.snapshot({ name: 'shared-engine', sql: [path.join(root, 'one.sql')] });
+        const theirs = await other.snapshot({ name: 'shared-engine', sql: [path.join(root, 'one.sql')] });
+        expect(theirs.hash).toBe(ours.hash);
+        expect(theirs.reused).toBe(false);
+        await using theirBranch = await theirs.branch();
+        await using ourBranch = await ours.branch(); // after the copy committed the same hash
+        const ourId = labelsOf(ourBranch.containerId!)['org.pgbranch.cache-id'];
+        const theirId = labelsOf(theirBranch.containerId!)['org.pgbranch.cache-id'];
+        expect(ourId).not.toBe(theirId);
+        expect(labelsOf(imageOf(ourBranch.containerId!))['org.pgbranch.cache-id']).toBe(ourId);
+        expect(labelsOf(imageOf(theirBranch.containerId!))['org.pgbranch.cache-id']).toBe(theirId);
+        expect(await query(ourBranch.url, 'select count(*)::int as n from marks')).toEqual([{ n: 2 }]);
+      } finally {
+        await other.close();
+        await freshCacheDir(otherCacheDir);
+      }
+      // The copy's gc took its own images and left ours.
+      expect(execFileSync('docker', ['images', '-q', '--filter', `label=org.pgbranch.cache-dir=${otherCacheDir}`], { encoding: 'utf8' }).trim()).toBe('');
+      expect((await engine.storedSnapshots()).map((s) => s.name)).toContain('shared-engine');
     });
   });
 }

@@ -83,6 +83,7 @@ export async function freshCacheDir(dir: string): Promise<void> {
   if (existsSync(path.join(dir, 'named'))) {
     for (const b of JSON.parse(cli(['ls', '--json', '--cache-dir', dir])) as Array<{ name: string }>) cli(['rm', b.name, '--cache-dir', dir]);
   }
-  cli(['gc', '--cache-dir', dir, '--keep', '0']);
+  // Age 0: also the images of an earlier cache directory at this path (another identity), not only its own.
+  cli(['gc', '--cache-dir', dir, '--keep', '0', '--max-age-days', '0']);
   await rm(dir, { recursive: true, force: true });
 }

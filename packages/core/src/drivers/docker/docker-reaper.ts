@@ -45,19 +45,25 @@ export async function reapDockerOrphans(docker: Docker, layout: CacheLayout, cac
 }
 
 /**
- * Applies the age/count policy to this cache directory's stored snapshot images. Images that a
- * container still uses are left alone (Docker refuses; nothing is forced).
+ * Applies the age/count policy to this cache directory's stored snapshot images. Images at this path with another
+ * identity (another machine's, or those of a cache directory deleted and made again here) are removed by age only:
+ * their count belongs to their own cache. Images that a container still uses are left alone (Docker refuses;
+ * nothing is forced).
  */
 export async function pruneSnapshotImages(docker: Docker, layout: CacheLayout, policy: PrunePolicy = DEFAULT_PRUNE_POLICY): Promise<string[]> {
   const ours = await cacheIdentityOf(layout);
-  const images = await docker.listImages({ filters: cacheFilters(ours, `${LABEL.kind}=snapshot`) });
-  const candidates = images.filter((i) => madeBy(i.Labels, ours) && !i.Labels?.[LABEL.ephemeralOwner]).map((i) => ({ id: i.Id, created: i.Created, tags: i.RepoTags ?? [] }));
+  const images = (await docker.listImages({ filters: cacheFilters(ours, `${LABEL.kind}=snapshot`) })).filter((i) => !i.Labels?.[LABEL.ephemeralOwner]);
+  const asCandidate = (i: Docker.ImageInfo) => ({ id: i.Id, created: i.Created, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>') });
+  const own = images.filter((i) => madeBy(i.Labels, ours)).map(asCandidate);
+  const strangers = images.filter((i) => !madeBy(i.Labels, ours)).map(asCandidate);
+  const doomed = [...imagesToPrune(own, policy), ...imagesToPrune(strangers, { keep: Infinity, maxAgeDays: policy.maxAgeDays })];
   const removed: string[] = [];
-  for (const image of imagesToPrune(candidates, policy)) {
-    const tags = candidates.find((c) => c.id === image.id)!.tags;
+  for (const image of doomed) {
+    const tags = [...own, ...strangers].find((c) => c.id === image.id)!.tags;
     try {
-      for (const tag of tags) await docker.getImage(tag).remove();
-      removed.push(`image ${tags[0] ?? image.id}`);
+      // An image whose tag went to a newer one (rebuilt under the same name) is removed by its ID.
+      for (const name of tags.length > 0 ? tags : [image.id]) await docker.getImage(name).remove();
+      removed.push(`image ${tags[0] ?? image.id.replace('sha256:', '').slice(0, 12)}`);
     } catch {
       // In use by a container: kept.
     }

@@ -9,7 +9,7 @@ import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
-import { cacheFilters, LABEL, madeBy, SNAPSHOT_REPO, snapshotTag } from './labels.js';
+import { cacheFilters, LABEL, madeBy, SNAPSHOT_REPO, snapshotImageTag, snapshotTag } from './labels.js';
 import type { ServerContainers } from './server-containers.js';
 
 const log = logger('docker');
@@ -29,8 +29,13 @@ export class ImageLayers implements DockerStorage {
     return this.containers.docker;
   }
 
+  /** This cache directory's image of a snapshot. */
+  private tag(hash: string): string {
+    return snapshotTag(hash, this.containers.cache.id);
+  }
+
   async find(hash: string): Promise<StoredSnapshot | undefined> {
-    const inspected = await this.docker.getImage(snapshotTag(hash)).inspect().catch(() => undefined);
+    const inspected = await this.docker.getImage(this.tag(hash)).inspect().catch(() => undefined);
     // Another cache directory's image (another machine sharing this engine): its data has another password.
     if (!madeBy(inspected?.Config?.Labels ?? undefined, this.containers.cache)) return undefined;
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
@@ -74,10 +79,10 @@ export class ImageLayers implements DockerStorage {
   }
 
   async remove(snapshot: StoredSnapshot): Promise<void> {
-    await this.docker.getImage(snapshotTag(snapshot.hash)).remove({ force: true }).catch(() => undefined);
+    await this.docker.getImage(this.tag(snapshot.hash)).remove({ force: true }).catch(() => undefined);
   }
   removeSync(snapshot: StoredSnapshot): void {
-    this.containers.cliSync(['rmi', '-f', snapshotTag(snapshot.hash)]);
+    this.containers.cliSync(['rmi', '-f', this.tag(snapshot.hash)]);
   }
 
   /** The data comes with the container, from the snapshot's image. */
@@ -86,7 +91,7 @@ export class ImageLayers implements DockerStorage {
   async discardData(_dir: string): Promise<void> {}
 
   mount(parent: StoredSnapshot): ServerSource {
-    return { image: snapshotTag(parent.hash) };
+    return { image: this.tag(parent.hash) };
   }
 
   /**
@@ -114,9 +119,9 @@ export class ImageLayers implements DockerStorage {
     });
     const changes = Object.entries({ ...labels, [LABEL.meta]: JSON.stringify(meta) }).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`);
     // An image appears whole or not at all: no completion marker is needed.
-    await container.commit({ repo: SNAPSHOT_REPO, tag: job.hash, changes });
-    const size = (await this.docker.getImage(snapshotTag(job.hash)).inspect()).Size;
-    log('committed %s (%d bytes)', snapshotTag(job.hash), size);
+    await container.commit({ repo: SNAPSHOT_REPO, tag: snapshotImageTag(job.hash, this.containers.cache.id), changes });
+    const size = (await this.docker.getImage(this.tag(job.hash)).inspect()).Size;
+    log('committed %s (%d bytes)', this.tag(job.hash), size);
     return { ...meta, sizeBytes: size };
   }
 }

@@ -56,7 +56,16 @@ export function madeBy(labels: Record<string, string> | undefined, cache: CacheI
   return id === undefined ? true : id === cache.id;
 }
 
-/** The image of a stored snapshot (image storage). */
-export function snapshotTag(hash: string): string {
-  return `${SNAPSHOT_REPO}:${hash}`;
+/**
+ * The tag of a stored snapshot's image in {@link SNAPSHOT_REPO}: its hash, and the identity of the cache directory that
+ * made it. Copies of one cache directory (same password, so the same hashes) can share an engine: one tag for both
+ * would let each retag, and start, the other's image.
+ */
+export function snapshotImageTag(hash: string, cacheId: string): string {
+  return cacheId ? `${hash}-${cacheId.slice(0, 12)}` : hash;
+}
+
+/** The image of a stored snapshot (image storage), as {@link snapshotImageTag} names it. */
+export function snapshotTag(hash: string, cacheId: string): string {
+  return `${SNAPSHOT_REPO}:${snapshotImageTag(hash, cacheId)}`;
 }
