@@ -80,6 +80,7 @@ down_quietly() {
   for m in $(mounts_below); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   [ -z "$(mounts_below)" ] || die "mounts left under $BASE: $(mounts_below | tr '\n' ' ')"
   rm -rf "$BASE"
+  rmdir "$(dirname "$BASE")" 2>/dev/null || true # the shared parent too, once empty
 }
 
 case "${1:-}" in

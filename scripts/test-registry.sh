@@ -71,6 +71,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$port
+  secret: $(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 $auth_config
 EOF
   echo "$port" >"$dir/port"
@@ -95,15 +96,17 @@ print_env() {
   echo "export PGBRANCH_TEST_REGISTRY_AUTH_PASSWORD=$(cat "$BASE/auth/password")"
 }
 
-stop() { # name
-  local dir="$BASE/$1"
-  if running "$1"; then
-    local pid; pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+stop() { # names… : signalled together (each takes about 2 s to drain), then waited for
+  local name pids=()
+  for name in "$@"; do
+    if running "$name"; then pids+=("$(cat "$BASE/$name/pid")"); kill "${pids[-1]}" 2>/dev/null || true; fi
+  done
+  local pid
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
+  done
+  for name in "$@"; do rm -rf "${BASE:?}/$name"; done
 }
 
 case "${1:-}" in
@@ -116,9 +119,8 @@ case "${1:-}" in
     ;;
   env) print_env ;;
   down)
-    stop open
-    stop auth
-    rmdir "$BASE" 2>/dev/null || true
+    stop open auth
+    rmdir "$BASE" "$(dirname "$BASE")" 2>/dev/null || true # the shared parent too, once empty
     ;;
   *) echo "usage: $0 up|env|down" >&2; exit 2 ;;
 esac
