@@ -88,6 +88,17 @@ if (engineB.unavailable && !requireAll()) {
       expect(cli(['resume', 'far', '--cache-dir', cacheDir], plain)).toMatch(/far: running/);
       expect(cli(['gc', '--cache-dir', cacheDir], plain)).not.toContain('Docker not reachable');
       expect(labelled('ps', engineB.address)).toEqual([container]);
+
+      // An engine on the default Docker engine neither lists the branch nor acts on it (it would look gone there).
+      const local = await createEngine({ cacheDir, driver: 'docker', docker: { ...docker, dockerHost: undefined }, reap: false });
+      try {
+        expect(await local.named().list()).toEqual([]);
+        await expect(local.named().suspend('far')).rejects.toThrow(`Branch "far" runs on the Docker engine at ${dockerHost}`);
+        await expect(local.named().destroy('far')).rejects.toThrow(/runs on the Docker engine at/);
+      } finally {
+        await local.close();
+      }
+      expect(labelled('ps', engineB.address)).toEqual([container]);
       expect(cli(['rm', 'far', '--cache-dir', cacheDir], plain)).toContain('removed far');
       expect(labelled('ps', engineB.address)).toEqual([]);
       expect(labelled('ps')).toEqual([]);

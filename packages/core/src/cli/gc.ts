@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { assertDockerReachable, dockerClientIfInstalled } from '../drivers/docker/docker-client.js';
+import { assertDockerReachable, dockerClientIfInstalled, effectiveDockerHost } from '../drivers/docker/docker-client.js';
 import { pruneSnapshotImages, reapDockerOrphans } from '../drivers/docker/docker-reaper.js';
 import { DEFAULT_PRUNE_POLICY, type PrunePolicy } from '../cache/prune-policy.js';
 import { CacheLayout } from '../cache/layout.js';
@@ -23,8 +23,8 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
   const policy = { keep: options.keep ?? DEFAULT_PRUNE_POLICY.keep, maxAgeDays: options.maxAgeDays ?? DEFAULT_PRUNE_POLICY.maxAgeDays };
   const records = (await recordedDrivers(path.join(layout.root, 'named'))).filter((r) => r.driver !== 'local');
   const engines = await dockerReports(layout, dockerHostsOf(resolved.docker.dockerHost, records), policy);
-  const docker = engines.get(effectiveHost(resolved.docker.dockerHost));
-  const elsewhere = [...engines].filter(([host, r]) => host !== effectiveHost(resolved.docker.dockerHost) && r).map(([, r]) => r!);
+  const docker = engines.get(effectiveDockerHost(resolved.docker.dockerHost));
+  const elsewhere = [...engines].filter(([host, r]) => host !== effectiveDockerHost(resolved.docker.dockerHost) && r).map(([, r]) => r!);
   const local = await reapDeadOwners(layout);
   const report: ReapReport = {
     sessions: local.sessions,
@@ -33,7 +33,7 @@ export async function runGc(options: { cacheDir?: string; json: boolean; keep?: 
   };
   const cache = await localCache(layout, policy).catch((err: unknown) => ({ branches: [] as CollectedBranch[], snapshots: [] as string[], snapshotBytes: 0, note: describeCause(err) }));
   for (const record of records) {
-    if (record.driver === 'docker' && !engines.get(effectiveHost(record.docker?.dockerHost))) continue; // not reachable: said in the summary
+    if (record.driver === 'docker' && !engines.get(effectiveDockerHost(record.docker?.dockerHost))) continue; // not reachable: said in the summary
     const collected = await namedOf(layout, record).catch((err: unknown) => ((cache.note = `${record.driver} branches not checked: ${describeCause(err)}`), []));
     cache.branches.push(...collected);
   }
@@ -81,20 +81,15 @@ async function localCache(layout: CacheLayout, policy: PrunePolicy): Promise<{ b
   }
 }
 
-/** The engine an address means: an explicit one, else DOCKER_HOST, else (undefined) the default socket. */
-function effectiveHost(dockerHost: string | undefined): string | undefined {
-  return dockerHost || process.env.DOCKER_HOST || undefined;
-}
-
 /** Every engine this cache directory may have containers on: the one gc is pointed at, and those named branches were made on. */
-function dockerHostsOf(dockerHost: string | undefined, records: Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>): Array<string | undefined> {
-  const hosts = [effectiveHost(dockerHost), ...records.filter((r) => r.driver === 'docker').map((r) => r.docker?.dockerHost)];
+function dockerHostsOf(dockerHost: string | undefined, records: Array<Pick<NamedBranchMeta, 'driver' | 'docker'>>): string[] {
+  const hosts = [effectiveDockerHost(dockerHost), ...records.filter((r) => r.driver === 'docker').map((r) => effectiveDockerHost(r.docker?.dockerHost))];
   return [...new Set(hosts)];
 }
 
 /** Reaps and prunes on each engine; undefined for one that does not answer (or without dockerode). */
-async function dockerReports(layout: CacheLayout, hosts: Array<string | undefined>, policy: PrunePolicy): Promise<Map<string | undefined, ReapReport | undefined>> {
-  const reports = new Map<string | undefined, ReapReport | undefined>();
+async function dockerReports(layout: CacheLayout, hosts: string[], policy: PrunePolicy): Promise<Map<string, ReapReport | undefined>> {
+  const reports = new Map<string, ReapReport | undefined>();
   for (const host of hosts) reports.set(host, await dockerReport(layout, host, policy));
   return reports;
 }

@@ -26,6 +26,11 @@ export interface LiveServer {
 export interface NamedRuntime {
   /** What this driver records in a new branch's record besides the common fields. */
   recordFields(): Partial<NamedBranchMeta>;
+  /**
+   * Where a branch of this driver runs when that is somewhere this runtime does not reach (the docker driver: another
+   * engine), to refuse it with that said; undefined when it runs here.
+   */
+  elsewhere?(meta: Pick<NamedBranchMeta, 'docker'>): string | undefined;
   /** Makes the branch's data from `parent` (a copy-on-write clone; nothing for Docker image storage). */
   prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void>;
   /**

@@ -55,6 +55,14 @@ export async function dockerClient(dockerHost?: string, importModule?: ImportDoc
   return new Dockerode(dockerodeOptions(dockerHost));
 }
 
+/** Where dockerode looks for the engine when neither an address nor DOCKER_HOST is given. */
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+/** The engine an address means: an explicit one, else DOCKER_HOST, else the default socket. */
+export function effectiveDockerHost(dockerHost: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return dockerHost || env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+}
+
 /**
  * How dockerode reaches the engine at `dockerHost`. Without one, dockerode reads DOCKER_HOST itself (with
  * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and ssh:// engines), so nothing is passed; nor when it is DOCKER_HOST's engine

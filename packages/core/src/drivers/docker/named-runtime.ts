@@ -9,6 +9,7 @@ import { stopCleanly } from './containers.js';
 import type { DockerStorage } from './docker-storage.js';
 import { LABEL } from './labels.js';
 import { publishHostOf } from './publish-host.js';
+import { effectiveDockerHost } from './docker-client.js';
 import type { ServerContainers } from './server-containers.js';
 
 /**
@@ -32,17 +33,18 @@ export class DockerNamedRuntime implements NamedRuntime {
    * another shell, without the DOCKER_HOST it was made with, must still reach its container there.
    */
   recordFields(): Partial<NamedBranchMeta> {
-    const dockerHost = this.containers.dockerHost || process.env.DOCKER_HOST || undefined;
+    const dockerHost = effectiveDockerHost(this.containers.dockerHost);
     const publishHost = this.containers.publishHost !== publishHostOf(dockerHost) ? this.containers.publishHost : undefined;
     return {
-      docker: {
-        image: this.containers.image.image,
-        network: this.containers.network,
-        storage: this.storage.kind,
-        ...(dockerHost ? { dockerHost } : {}),
-        ...(publishHost ? { publishHost } : {}),
-      },
+      docker: { image: this.containers.image.image, network: this.containers.network, storage: this.storage.kind, dockerHost, ...(publishHost ? { publishHost } : {}) },
     };
+  }
+
+  /** A branch recorded on another engine (records without an engine predate recording it: taken as this one). */
+  elsewhere(meta: Pick<NamedBranchMeta, 'docker'>): string | undefined {
+    const recorded = meta.docker?.dockerHost;
+    if (!recorded) return undefined;
+    return recorded === effectiveDockerHost(this.containers.dockerHost) ? undefined : `the Docker engine at ${recorded}`;
   }
 
   prepare(meta: NamedBranchMeta, parent: StoredSnapshot): Promise<void> {
