@@ -39,7 +39,7 @@ if (unavailable && !requireAll()) {
     it('keeps its data in a host clone in the branch directory through suspend, resume, branching and reset', async () => {
       const info = await named.create('bind-a', snap);
       const dir = path.join(cacheDir, 'named', 'bind-a');
-      expect(JSON.parse(readFileSync(path.join(dir, 'branch.json'), 'utf8')).docker).toEqual({ image: TEST_IMAGE, network: 'host', storage: 'bind' });
+      expect(JSON.parse(readFileSync(path.join(dir, 'branch.json'), 'utf8')).docker).toEqual({ image: TEST_IMAGE, network: 'host', storage: 'bind', dockerHost: process.env.DOCKER_HOST || 'unix:///var/run/docker.sock' });
       expect(existsSync(path.join(dir, 'data', 'PG_VERSION'))).toBe(true);
       const url = named.url(info);
       await query(url, 'delete from relay.requests where id % 2 = 0');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,9 +75,21 @@ if (engineB.unavailable && !requireAll()) {
       try {
         const snap = await engine.snapshot({ name: 'remote', sql: [sql] });
         await engine.named().create('far', snap);
+        await engine.named().create('older', snap, { start: false });
       } finally {
         await engine.close();
       }
+      // A record written before engines were recorded: listed once all the same, though two engine groups see it.
+      const older = path.join(cacheDir, 'named', 'older', 'branch.json');
+      const record = JSON.parse(await readFile(older, 'utf8')) as { docker: { dockerHost?: string } };
+      delete record.docker.dockerHost;
+      await writeFile(older, JSON.stringify(record));
+      const listed = JSON.parse(cli(['ls', '--json', '--cache-dir', cacheDir], { DOCKER_HOST: engineB.address })) as Array<{ name: string; state: string }>;
+      expect(listed.map((b) => [b.name, b.state])).toEqual([
+        ['far', 'running'],
+        ['older', 'suspended'],
+      ]);
+      expect(cli(['rm', 'older', '--cache-dir', cacheDir], { DOCKER_HOST: engineB.address })).toContain('removed older');
       const [container] = labelled('ps', engineB.address);
       expect(container).toBeDefined();
       const plain = { DOCKER_HOST: '' }; // another shell: the engine's address comes from the branch's record

@@ -108,7 +108,10 @@ async function listAll(cli: CliContext): Promise<{ list: NamedBranchInfo[]; note
       notes.push(`branches of the ${record.driver} driver not listed: ${describeCause(err)}`);
     }
   }
-  return { list: list.sort((a, b) => a.name.localeCompare(b.name)), notes };
+  // Engines of one driver that differ only in settings (or in how an older record named the same Docker engine)
+  // each list every branch they run: one line per branch.
+  const unique = [...new Map(list.map((b) => [b.name, b])).values()];
+  return { list: unique.sort((a, b) => a.name.localeCompare(b.name)), notes };
 }
 
 /** `pgbranch ls`: every named branch with its state. */

@@ -127,7 +127,7 @@ export class NamedBranches {
     const out: NamedBranchInfo[] = [];
     for (const name of await this.records.names()) {
       const info = await this.info(name);
-      if (info && (info.driver ?? 'local') === this.ctx.driver.name && !this.elsewhere(await this.records.read(name))) out.push(info);
+      if (info && (info.driver ?? 'local') === this.ctx.driver.name && !this.records.elsewhere(await this.records.read(name), this.servers.runtime)) out.push(info);
     }
     return out;
   }
@@ -137,7 +137,7 @@ export class NamedBranches {
     assertBranchName(name);
     const info = await this.info(name);
     if (!info) throw await this.records.notFound(name);
-    this.assertHere(name, (await this.records.read(name)) ?? info);
+    this.records.assertDriver(name, (await this.records.read(name)) ?? info, this.servers.runtime);
     return info;
   }
 
@@ -223,7 +223,7 @@ export class NamedBranches {
     return this.records.locked(name, async () => {
       const meta = await this.records.read(name);
       if (!meta && !(await stat(this.dir(name)).catch(() => undefined))) await this.get(name);
-      if (meta) this.assertHere(name, meta);
+      if (meta) this.records.assertDriver(name, meta, this.servers.runtime);
       // On a full disk the mark cannot be written; removing is what frees space, so it goes on unmarked.
       if (meta) {
         await this.records.write({ ...meta, state: 'removing' }).catch((err: NodeJS.ErrnoException) => {
@@ -255,20 +255,6 @@ export class NamedBranches {
     return hashes;
   }
 
-  /** Refuses a branch of another driver, or one whose server runs on another Docker engine than this engine's. */
-  private assertHere(name: string, meta: Pick<NamedBranchMeta, 'driver' | 'docker'>): void {
-    this.records.assertDriver(name, meta.driver);
-    const elsewhere = this.elsewhere(meta);
-    if (elsewhere) {
-      throw new UsageError(`Branch "${name}" runs on ${elsewhere}, not on this engine's; open it there (DOCKER_HOST or docker.dockerHost: the CLI does so by itself).`);
-    }
-  }
-
-  /** Where a branch's server runs when that is not where this engine's do (another Docker engine). */
-  private elsewhere(meta: Pick<NamedBranchMeta, 'docker'> | undefined): string | undefined {
-    return meta ? this.servers.runtime.elsewhere?.(meta) : undefined;
-  }
-
   private info(name: string, activity = true): Promise<NamedBranchInfo | undefined> {
     return describeBranch(this.records, this.servers, name, { activity, idleAfterMs: this.idleAfterMs });
   }
@@ -297,7 +283,7 @@ export class NamedBranches {
       await this.get(name);
       throw new UsageError(`Branch "${name}" is broken (creation was interrupted); \`pgbranch rm ${name}\` removes it.`);
     }
-    this.assertHere(name, meta);
+    this.records.assertDriver(name, meta, this.servers.runtime);
     if (meta.state === 'removing') throw new UsageError(`Branch "${name}" is being removed (or its removal was interrupted: \`pgbranch rm ${name}\`).`);
     if (meta.state === 'creating') throw new UsageError(`Branch "${name}" is still being created (or its creation was interrupted: \`pgbranch gc\`).`);
     return meta;

@@ -4,6 +4,7 @@ import type { CacheLayout } from '../cache/layout.js';
 import { withLock } from '../cache/lock.js';
 import { assertBranchName, listNamedDirs, readNamedMeta, writeNamedMeta, type NamedBranchMeta } from '../cache/named-record.js';
 import { removeDir } from '../cloners/remove-dir.js';
+import type { NamedRuntime } from '../drivers/named-runtime.js';
 import { PgbranchError, UsageError } from '../errors.js';
 import { processStartTime } from '../system/proc.js';
 
@@ -83,10 +84,19 @@ export class NamedRecords {
     };
   }
 
-  assertDriver(name: string, driver: NamedBranchMeta['driver']): void {
-    if ((driver ?? 'local') !== this.driverName) {
-      throw new UsageError(`Branch "${name}" runs on the ${driver ?? 'local'} driver; use that driver for it (\`--driver ${driver ?? 'local'}\`).`);
+  /** Refuses a branch of another driver, or one whose server runs where `runtime` does not reach (another Docker engine). */
+  assertDriver(name: string, meta: Pick<NamedBranchMeta, 'driver' | 'docker'>, runtime: Pick<NamedRuntime, 'elsewhere'>): void {
+    const driver = meta.driver ?? 'local';
+    if (driver !== this.driverName) throw new UsageError(`Branch "${name}" runs on the ${driver} driver; use that driver for it (\`--driver ${driver}\`).`);
+    const elsewhere = this.elsewhere(meta, runtime);
+    if (elsewhere) {
+      throw new UsageError(`Branch "${name}" runs on ${elsewhere}, not on this engine's; open it there (DOCKER_HOST or docker.dockerHost: the CLI does so by itself).`);
     }
+  }
+
+  /** Where a branch's server runs when `runtime` does not reach it there; undefined when it does. */
+  elsewhere(meta: Pick<NamedBranchMeta, 'docker'> | undefined, runtime: Pick<NamedRuntime, 'elsewhere'>): string | undefined {
+    return meta ? runtime.elsewhere?.(meta) : undefined;
   }
 
   async notFound(name: string): Promise<BranchNotFoundError> {
