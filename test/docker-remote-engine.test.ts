@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,7 @@ if (engineB.unavailable && !requireAll()) {
       expect(labelled('ps')).toEqual([]);
       expect(labelled('images')).toEqual([]);
       await freshCacheDir(cacheDir);
+      await rm(sql, { force: true });
     });
 
     it('seeds, branches and serves on the remote engine, at its publish host, and leaves nothing there on close', async () => {
