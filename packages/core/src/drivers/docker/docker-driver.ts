@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { DriverContext } from '../context.js';
@@ -30,9 +29,12 @@ export class DockerDriver implements Driver {
     return this.ctx.settings;
   }
 
-  /** The image's build plus this cache directory's password: a snapshot carries its password. */
+  /**
+   * The image's build only, the same on every machine with that image, so a recipe's snapshot has one hash
+   * everywhere. Cache directories sharing an engine are kept apart by the snapshot image's tag (see snapshotTag).
+   */
   get postgresIdentity(): string {
-    return `${this.containers.image.identity}|pw:${createHash('sha256').update(this.ctx.password).digest('hex').slice(0, 16)}`;
+    return this.containers.image.identity;
   }
   get postgresMajor(): number {
     return this.containers.image.major;

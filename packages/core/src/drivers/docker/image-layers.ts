@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { buildFailure } from '../../cache/store-snapshot.js';
 import { PgbranchError } from '../../errors.js';
-import { logger } from '../../log.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { SeedProgress } from '../../snapshot/progress.js';
 import { metaFor, type StoredSnapshot } from '../../snapshot/stored-snapshot.js';
@@ -9,10 +8,9 @@ import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
-import { LABEL, SNAPSHOT_REPO, snapshotTag } from './labels.js';
+import { LABEL } from './labels.js';
+import { commitSnapshot } from './snapshot-commit.js';
 import type { ServerContainers } from './server-containers.js';
-
-const log = logger('docker');
 
 /**
  * Snapshots are images committed from a seeded container, with their metadata in a label; a branch's data
@@ -30,7 +28,7 @@ export class ImageLayers implements DockerStorage {
   }
 
   async find(hash: string): Promise<StoredSnapshot | undefined> {
-    const inspected = await this.docker.getImage(snapshotTag(hash)).inspect().catch(() => undefined);
+    const inspected = await this.docker.getImage(this.containers.snapshotImage(hash)).inspect().catch(() => undefined);
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
     return meta ? (JSON.parse(meta) as StoredSnapshot) : undefined;
   }
@@ -72,10 +70,10 @@ export class ImageLayers implements DockerStorage {
   }
 
   async remove(snapshot: StoredSnapshot): Promise<void> {
-    await this.docker.getImage(snapshotTag(snapshot.hash)).remove({ force: true }).catch(() => undefined);
+    await this.docker.getImage(this.containers.snapshotImage(snapshot.hash)).remove({ force: true }).catch(() => undefined);
   }
   removeSync(snapshot: StoredSnapshot): void {
-    this.containers.cliSync(['rmi', '-f', snapshotTag(snapshot.hash)]);
+    this.containers.cliSync(['rmi', '-f', this.containers.snapshotImage(snapshot.hash)]);
   }
 
   /** The data comes with the container, from the snapshot's image. */
@@ -84,7 +82,7 @@ export class ImageLayers implements DockerStorage {
   async discardData(_dir: string): Promise<void> {}
 
   mount(parent: StoredSnapshot): ServerSource {
-    return { image: snapshotTag(parent.hash) };
+    return { image: this.containers.snapshotImage(parent.hash) };
   }
 
   /**
@@ -102,19 +100,8 @@ export class ImageLayers implements DockerStorage {
     }
   }
 
-  /** Commits a stopped container as the snapshot image, with the metadata in a label. */
-  private async commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<StoredSnapshot> {
-    const meta = metaFor(job, { sizeBytes: 0, postgresVersion: this.containers.image.version });
-    const labels = this.containers.labels('snapshot', {
-      [LABEL.hash]: job.hash,
-      [LABEL.name]: job.name,
-      ...(job.ephemeralOwner ? { [LABEL.ephemeralOwner]: job.ephemeralOwner } : {}),
-    });
-    const changes = Object.entries({ ...labels, [LABEL.meta]: JSON.stringify(meta) }).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`);
-    // An image appears whole or not at all: no completion marker is needed.
-    await container.commit({ repo: SNAPSHOT_REPO, tag: job.hash, changes });
-    const size = (await this.docker.getImage(snapshotTag(job.hash)).inspect()).Size;
-    log('committed %s (%d bytes)', snapshotTag(job.hash), size);
-    return { ...meta, sizeBytes: size };
+  /** Commits a stopped container as the snapshot image of a job. */
+  private commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<StoredSnapshot> {
+    return commitSnapshot(this.containers, container, metaFor(job, { sizeBytes: 0, postgresVersion: this.containers.image.version }));
   }
 }
