@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { DriverContext } from '../context.js';
@@ -51,6 +52,12 @@ export class DockerDriver implements Driver {
   }
   buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     return this.storage.build(job);
+  }
+  exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    return this.storage.exportData(snapshot);
+  }
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return this.storage.importData(meta, data, verified);
   }
   removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.storage.remove(snapshot);
