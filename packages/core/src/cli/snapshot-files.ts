@@ -1,4 +1,4 @@
-import { createReadStream, fsyncSync } from 'node:fs';
+import { createReadStream, createWriteStream, fsyncSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,14 +19,16 @@ export async function runExport(cli: CliContext, nameOrHash: string | undefined,
     let meta;
     if (toStdout) meta = await engine.exportSnapshot(nameOrHash, process.stdout);
     else {
-      const file = await open(temp, 'wx', 0o644);
       try {
-        meta = await engine.exportSnapshot(nameOrHash, file.createWriteStream({ autoClose: false }));
-        fsyncSync(file.fd);
-        await file.close();
+        meta = await engine.exportSnapshot(nameOrHash, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
+        const written = await open(temp, 'r');
+        try {
+          fsyncSync(written.fd); // durable before it takes FILE's name
+        } finally {
+          await written.close();
+        }
         await rename(temp, target);
       } catch (err) {
-        await file.close().catch(() => undefined);
         await rm(temp, { force: true });
         throw err;
       }

@@ -47,6 +47,7 @@ async function entry(archive: Pack, header: Parameters<Pack['entry']>[0], file?:
     sink.on('finish', resolve);
     sink.on('error', reject);
   });
+  finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
   const contents = from ?? (file ? createReadStream(file) : undefined);
   if (contents) for await (const chunk of contents) if (!sink.write(chunk)) await once(sink, 'drain');
   sink.end();

@@ -44,6 +44,8 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
   const entries = extract();
   const out = pack();
   const data = Readable.from(out, { objectMode: false });
+  // Whoever reads `data` learns why it failed from `verified`; an error nobody listens to must not crash the process.
+  for (const stream of [data, out, entries, tap]) stream.on('error', () => undefined);
   let unzipped = 0;
   let settleManifest!: { resolve: (m: SnapshotManifest) => void; reject: (e: unknown) => void };
   const manifest = new Promise<SnapshotManifest>((resolve, reject) => (settleManifest = { resolve, reject }));
@@ -89,6 +91,7 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
         sink.on('finish', resolve);
         sink.on('error', reject);
       });
+      finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
       for await (const chunk of entry) if (!sink.write(chunk)) await once(sink, 'drain');
       sink.end();
       await finished;
