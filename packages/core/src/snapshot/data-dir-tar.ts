@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { extract, pack, type Entry, type Pack } from 'tar-stream';
 import { giveLinkTo, giveTo, type RunAs } from '../system/run-as.js';
 import { DATA_PREFIX, dataEntryProblem, dataRelativePath } from './data-entry.js';
+import { feedTar } from './tar-feed.js';
 
 /**
  * A tar stream of a data directory on this host, its entries under `data/` (parents before children, in name
@@ -61,8 +62,7 @@ async function entry(archive: Pack, header: Parameters<Pack['entry']>[0], file?:
  */
 export async function extractDataDir(tar: Readable, dir: string, owner: RunAs): Promise<void> {
   const entries = extract();
-  tar.on('error', (err) => entries.destroy(err));
-  tar.pipe(entries);
+  feedTar(tar, entries);
   const links = new Set<string>();
   const dirModes: Array<[string, number]> = [];
   for await (const item of entries as AsyncIterable<Entry>) {
@@ -110,8 +110,7 @@ export function rebaseDataTar(tar: Readable, into: string, owner: { uid: number;
   const entries = extract();
   const archive = pack();
   const out = Readable.from(archive, { objectMode: false });
-  tar.on('error', (err) => entries.destroy(err));
-  tar.pipe(entries);
+  feedTar(tar, entries);
   const copy = async (): Promise<void> => {
     await entry(archive, { name: `${into}/`, type: 'directory', mode: 0o700, uid: owner.uid, gid: owner.gid });
     for await (const item of entries as AsyncIterable<Entry>) {

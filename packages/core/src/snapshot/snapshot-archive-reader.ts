@@ -36,7 +36,9 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
         ? `${source} is damaged: ${detail}. Nothing was imported; export the snapshot again (pgbranch snapshot export NAME -o FILE) and copy the file whole.`
         : code === 'PGBRANCH_ARCHIVE_FORMAT'
           ? `${source} ${detail}. Nothing was imported.`
-          : `${source} is not a pgbranch snapshot archive: ${detail}. Nothing was imported; pgbranch snapshot export writes one.`,
+          : detail.startsWith('it holds')
+            ? `${source} is refused: ${detail}, which could write outside the snapshot's directory. Nothing was imported.`
+            : `${source} is not a pgbranch snapshot archive: ${detail}. Nothing was imported; pgbranch snapshot export writes one.`,
       cause === undefined ? undefined : { cause },
     );
   const gunzip = createGunzip();
@@ -85,7 +87,7 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
         continue;
       }
       const refused = dataEntryProblem(header);
-      if (refused) throw problem('PGBRANCH_ARCHIVE_INVALID', `it holds ${refused}, which is refused`);
+      if (refused) throw problem('PGBRANCH_ARCHIVE_INVALID', `it holds ${refused}`);
       const sink = out.entry({ name: header.name, type: header.type, mode: header.mode, size: header.size, linkname: header.linkname, mtime: header.mtime });
       const finished = new Promise<void>((resolve, reject) => {
         sink.on('finish', resolve);
@@ -96,7 +98,7 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
       sink.end();
       await finished;
     }
-    if (index === 0) throw problem('PGBRANCH_ARCHIVE_INVALID', 'it holds no entries');
+    if (index === 0) throw problem('PGBRANCH_ARCHIVE_INVALID', 'its tar has no entries');
     if (recorded === undefined) throw problem('PGBRANCH_ARCHIVE_CORRUPT', `it ends without its ${DIGEST_ENTRY} entry (truncated?)`);
     if (tap.digest !== recorded) throw problem('PGBRANCH_ARCHIVE_CORRUPT', 'its contents do not match its sha256 digest');
     out.finalize();

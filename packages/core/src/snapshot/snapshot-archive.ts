@@ -6,6 +6,7 @@ import { createGzip } from 'node:zlib';
 import { extract, pack, type Headers, type Pack } from 'tar-stream';
 import type { StoredSnapshot } from './stored-snapshot.js';
 import { dataEntryProblem } from './data-entry.js';
+import { feedTar } from './tar-feed.js';
 
 /** The first entry of a snapshot archive. */
 export const MANIFEST_ENTRY = 'pgbranch-snapshot.json';
@@ -94,8 +95,7 @@ export async function writeSnapshotArchive(manifest: SnapshotManifest, dataTar: 
 async function fillBody(body: Pack, manifest: SnapshotManifest, dataTar: Readable): Promise<void> {
   await entryDone(body, { name: MANIFEST_ENTRY, mode: 0o644, mtime: new Date(manifest.createdAt) }, `${JSON.stringify(manifest, null, 2)}\n`);
   const entries = extract();
-  dataTar.on('error', (err) => entries.destroy(err));
-  dataTar.pipe(entries);
+  feedTar(dataTar, entries);
   for await (const entry of entries) {
     const header = entry.header;
     const problem = dataEntryProblem(header);

@@ -1,0 +1,20 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { Extract } from 'tar-stream';
+
+/**
+ * Feeds a tar stream to a tar parser, with backpressure; a failure of the stream (even one that failed before it
+ * got here, which `pipe` would never report) destroys the parser with its error, so that whoever reads the
+ * parser's entries learns of it instead of waiting forever.
+ */
+export function feedTar(tar: Readable, parser: Extract): void {
+  const feed = async (): Promise<void> => {
+    if (tar.destroyed && !tar.readableEnded) throw tar.errored ?? new Error('the tar stream was closed before its end');
+    for await (const chunk of tar as AsyncIterable<Buffer>) {
+      if (parser.destroyed) return;
+      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), once(parser, 'close')]);
+    }
+    parser.end();
+  };
+  feed().catch((err: Error) => parser.destroy(err));
+}
