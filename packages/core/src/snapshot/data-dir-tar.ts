@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, readlink, symlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { Readable } from 'node:stream';
 import { extract, pack, type Entry, type Pack } from 'tar-stream';
 import { giveLinkTo, giveTo, type RunAs } from '../system/run-as.js';
 import { DATA_PREFIX, dataEntryProblem, dataRelativePath } from './data-entry.js';
-import { feedTar } from './tar-feed.js';
+import { feedTar, writeChunk } from './tar-feed.js';
 
 /**
  * A tar stream of a data directory on this host, its entries under `data/` (parents before children, in name
@@ -50,7 +49,7 @@ async function entry(archive: Pack, header: Parameters<Pack['entry']>[0], file?:
   });
   finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
   const contents = from ?? (file ? createReadStream(file) : undefined);
-  if (contents) for await (const chunk of contents) if (!sink.write(chunk)) await once(sink, 'drain');
+  if (contents) for await (const chunk of contents) await writeChunk(sink, chunk);
   sink.end();
   await finished;
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, pack, type Entry } from 'tar-stream';
@@ -6,6 +5,7 @@ import { describeCause, PgbranchError, SnapshotArchiveError } from '../errors.js
 import { dataEntryProblem } from './data-entry.js';
 import { ARCHIVE_FORMAT, DIGEST_ENTRY, MANIFEST_ENTRY, type SnapshotManifest } from './snapshot-archive.js';
 import { TarDigestTap } from './tar-digest-tap.js';
+import { writeChunk } from './tar-feed.js';
 
 /** A snapshot archive being read (see readSnapshotArchive). */
 export interface SnapshotArchiveReader {
@@ -94,7 +94,7 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
         sink.on('error', reject);
       });
       finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
-      for await (const chunk of entry) if (!sink.write(chunk)) await once(sink, 'drain');
+      for await (const chunk of entry) await writeChunk(sink, chunk);
       sink.end();
       await finished;
     }

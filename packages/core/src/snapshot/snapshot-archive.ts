@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import { extract, pack, type Headers, type Pack } from 'tar-stream';
 import type { StoredSnapshot } from './stored-snapshot.js';
 import { dataEntryProblem } from './data-entry.js';
-import { feedTar } from './tar-feed.js';
+import { feedTar, writeChunk } from './tar-feed.js';
 
 /** The first entry of a snapshot archive. */
 export const MANIFEST_ENTRY = 'pgbranch-snapshot.json';
@@ -113,7 +113,7 @@ async function fillBody(body: Pack, manifest: SnapshotManifest, dataTar: Readabl
       sink.on('error', reject);
     });
     finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
-    for await (const chunk of entry) if (!sink.write(chunk)) await once(sink, 'drain');
+    for await (const chunk of entry) await writeChunk(sink, chunk);
     sink.end();
     await finished;
   }

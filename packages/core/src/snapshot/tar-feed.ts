@@ -18,3 +18,9 @@ export function feedTar(tar: Readable, parser: Extract): void {
   };
   feed().catch((err: Error) => parser.destroy(err));
 }
+
+/** Writes a chunk with backpressure; a sink that closes meanwhile (destroyed, failed) ends the wait, never hangs it. */
+export async function writeChunk(sink: NodeJS.WritableStream & { destroyed?: boolean }, chunk: Buffer): Promise<void> {
+  if (sink.destroyed) throw new Error('the tar entry was closed before its end');
+  if (!sink.write(chunk)) await Promise.race([once(sink as never, 'drain'), once(sink as never, 'close')]);
+}
