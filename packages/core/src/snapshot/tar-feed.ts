@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Extract } from 'tar-stream';
 
@@ -12,7 +11,7 @@ export function feedTar(tar: Readable, parser: Extract): void {
     if (tar.destroyed && !tar.readableEnded) throw tar.errored ?? new Error('the tar stream was closed before its end');
     for await (const chunk of tar as AsyncIterable<Buffer>) {
       if (parser.destroyed) return;
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), once(parser, 'close')]);
+      if (!parser.write(chunk)) await drained(parser);
     }
     parser.end();
   };
@@ -22,5 +21,18 @@ export function feedTar(tar: Readable, parser: Extract): void {
 /** Writes a chunk with backpressure; a sink that closes meanwhile (destroyed, failed) ends the wait, never hangs it. */
 export async function writeChunk(sink: NodeJS.WritableStream & { destroyed?: boolean }, chunk: Buffer): Promise<void> {
   if (sink.destroyed) throw new Error('the tar entry was closed before its end');
-  if (!sink.write(chunk)) await Promise.race([once(sink as never, 'drain'), once(sink as never, 'close')]);
+  if (!sink.write(chunk)) await drained(sink);
+}
+
+/** Resolves when a writable drains or closes, rejects when it fails; its listeners go either way. */
+function drained(sink: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      sink.off('drain', onDrain).off('close', onDrain).off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    sink.on('drain', onDrain).on('close', onDrain).on('error', settle);
+  });
 }
