@@ -118,3 +118,34 @@ export class BranchBrokenError extends PgbranchError {
     super('PGBRANCH_BRANCH_BROKEN', message);
   }
 }
+
+/**
+ * A snapshot archive (`pgbranch snapshot export`) cannot be read: missing, not a pgbranch archive, an unknown format,
+ * or damaged (truncated, a digest that does not match, an entry outside `data/`). Nothing was stored.
+ */
+export class SnapshotArchiveError extends PgbranchError {
+  constructor(
+    code: 'PGBRANCH_ARCHIVE_CORRUPT' | 'PGBRANCH_ARCHIVE_INVALID' | 'PGBRANCH_ARCHIVE_FORMAT' | 'PGBRANCH_ARCHIVE_NOT_FOUND',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A snapshot archive was written by another Postgres build than the one the importing driver runs (its data files
+ * would not work): says which builds, and to seed the snapshot here or use the same build.
+ */
+export class SnapshotIncompatibleError extends PgbranchError {
+  constructor(message: string) {
+    super('PGBRANCH_SNAPSHOT_INCOMPATIBLE', message);
+  }
+}
+
+/** No stored snapshot has the name or hash asked for; the message lists those that exist. */
+export class SnapshotNotFoundError extends PgbranchError {
+  constructor(message: string) {
+    super('PGBRANCH_SNAPSHOT_NOT_FOUND', message);
+  }
+}

@@ -16,11 +16,24 @@ const log = logger('seed');
  * so a crash at any point leaves either nothing or an incomplete directory that is rebuilt.
  */
 export async function storeSnapshot(layout: CacheLayout, job: BuildJob, buildDir: string, postgresVersion: string): Promise<StoredSnapshot> {
+  return moveIntoPlace(layout, buildDir, (sizeBytes) => metaFor(job, { sizeBytes, postgresVersion }));
+}
+
+/**
+ * Like storeSnapshot, for a snapshot built elsewhere (imported): its metadata as given, with the size measured here
+ * and without what belongs to another cache directory (owner session, other names).
+ */
+export async function storeImported(layout: CacheLayout, meta: StoredSnapshot, buildDir: string): Promise<StoredSnapshot> {
+  const { ephemeralOwner: _owner, names: _names, ...kept } = meta;
+  return moveIntoPlace(layout, buildDir, (sizeBytes) => ({ ...kept, sizeBytes }));
+}
+
+async function moveIntoPlace(layout: CacheLayout, buildDir: string, metaOf: (sizeBytes: number) => StoredSnapshot): Promise<StoredSnapshot> {
   const dataDir = path.join(buildDir, 'data');
   await exec('sync', ['-f', dataDir]).catch((err: Error) => log('sync -f failed (%s); relying on fsync of the marker', err.message));
-  const meta = metaFor(job, { sizeBytes: await treeSize(dataDir), postgresVersion });
+  const meta = metaOf(await treeSize(dataDir));
   await writeMeta(buildDir, meta);
-  const finalDir = layout.snapshot(job.hash);
+  const finalDir = layout.snapshot(meta.hash);
   await removeDir(finalDir); // an incomplete leftover of a crashed build
   await rename(buildDir, finalDir);
   await markComplete(finalDir);

@@ -39,9 +39,19 @@ export function engineOptionsOf(cacheDir: string | undefined, record: Pick<Named
   return { cacheDir, driver: (record.driver ?? 'local') as DriverChoice, ...(record.docker ? { docker: record.docker } : {}) };
 }
 
-/** `pgbranch snapshot NAME --sql PATH…`: builds (or finds) a snapshot of SQL files and prints its hash. */
-export async function runSnapshot(cli: CliContext, name: string | undefined, sql: string[]): Promise<number> {
-  if (!name || sql.length === 0) throw new UsageError('Usage: pgbranch snapshot NAME --sql PATH [--sql PATH…] (SQL files or directories, run in order).');
+/**
+ * `pgbranch snapshot NAME --sql PATH…`: builds (or finds) a snapshot of SQL files and prints its hash. With
+ * `printHash`, only prints the hash it would have (for CI cache keys) and builds nothing.
+ */
+export async function runSnapshot(cli: CliContext, name: string | undefined, sql: string[], printHash = false): Promise<number> {
+  if (!name || sql.length === 0) throw new UsageError('Usage: pgbranch snapshot NAME --sql PATH [--sql PATH…] [--print-hash] (SQL files or directories, run in order).');
+  if (printHash) {
+    return withNamed(cli, async (_named, engine) => {
+      const hash = await engine.snapshotHash({ name, sql, baseDir: process.cwd() });
+      cli.out(cli.json ? JSON.stringify({ name, hash }) : hash);
+      return 0;
+    }, undefined, 'read');
+  }
   return withNamed(cli, async (_named, engine) => {
     const t0 = performance.now();
     const snap = await engine.snapshot({ name, sql, baseDir: process.cwd() });

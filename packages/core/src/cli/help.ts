@@ -26,12 +26,24 @@ const TTL = `  --ttl DURATION    removed by \`pgbranch gc\` or \`pgbranch serve\
 
 /** Each command's own help (`pgbranch COMMAND --help`, `pgbranch help COMMAND`). */
 export const COMMAND_HELP: Record<string, string> = {
-  snapshot: `Usage: pgbranch snapshot NAME --sql PATH [--sql PATH…]
+  snapshot: `Usage: pgbranch snapshot NAME --sql PATH [--sql PATH…] [--print-hash]
+       pgbranch snapshot export NAME|HASH -o FILE
+       pgbranch snapshot import FILE
 
 Builds (or finds in the cache) a snapshot of SQL files and directories, run in order, and prints its hash.
-The same recipe under another NAME reuses the cached snapshot and adds NAME to it.
+The same recipe under another NAME reuses the cached snapshot and adds NAME to it. The hash is the same on
+every machine for the same recipe and Postgres build (the same binaries, or the same Docker image).
 
   --sql PATH        an SQL file or a directory (its .sql files, recursively, in lexical order); repeatable
+  --print-hash      print only the hash the snapshot has (or would have), build nothing: a CI cache key
+
+export writes a stored snapshot (by name or hash prefix) to FILE as a portable archive (gzip'd tar with a sha256
+digest), replacing FILE only once it is complete; -o - writes to stdout. import stores the snapshot of an archive
+(- reads stdin) under its hash, with this cache directory's password; a machine running the same Postgres build
+then finds it instead of seeding it. A snapshot named "export" or "import" is built with --sql as usual
+(the subcommands take no --sql), and exported with \`pgbranch snapshot export export -o FILE\`.
+
+  -o, --output FILE the archive to write (export)
 `,
   create: `Usage: pgbranch create NAME --from SNAPSHOT|BRANCH [--ttl DURATION] [--label KEY=VALUE…] [--suspended]
        pgbranch create NAME --sql PATH… [--from SNAPSHOT-NAME] …
@@ -108,6 +120,9 @@ export const USAGE = `pgbranch: copy-on-write PostgreSQL branches
 
 Usage:
   pgbranch snapshot NAME --sql PATH…          build (or find) a snapshot of SQL files/directories
+                  [--print-hash]              only print its hash (a CI cache key), build nothing
+  pgbranch snapshot export NAME|HASH -o FILE  write a stored snapshot to a portable archive (-o - for stdout)
+  pgbranch snapshot import FILE               store the snapshot of an archive (- for stdin)
   pgbranch create NAME --from SNAPSHOT|BRANCH a named branch, running; or --sql PATH… to snapshot and branch at once
                   [--ttl 2h|never] [--label k=v…] [--suspended]
   pgbranch ls                                 named branches: state (running, idle, suspended), port, last use, expiry

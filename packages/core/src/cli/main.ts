@@ -6,6 +6,7 @@ import { runGc } from './gc.js';
 import { runBench } from './bench.js';
 import { runBranchAction, runCreate, runList, runSnapshot, runUrl } from './branches.js';
 import { runServe } from './serve.js';
+import { runExport, runImport } from './snapshot-files.js';
 import { commandHelp, packageVersion, USAGE } from './help.js';
 import { BranchNotFoundError } from '../named/named-branches.js';
 import { assertDriverName, type DriverChoice } from '../drivers/registry.js';
@@ -34,11 +35,16 @@ async function main(argv: string[]): Promise<number> {
       'idle-after': { type: 'string' },
       'suspend-after': { type: 'string' },
       interval: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'print-hash': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
   });
-  const [command, name, extra] = positionals;
+  const [command, name, ...rest] = positionals;
+  // `snapshot export|import …` unless --sql is given: with it, "export" and "import" are snapshot names like any.
+  const snapshotFiles = command === 'snapshot' && (name === 'export' || name === 'import') && values.sql.length === 0 ? name : undefined;
+  const extra = rest[snapshotFiles ? 1 : 0];
   if (values.version) return print(`pgbranch ${packageVersion()}\n`);
   if (command === 'help') return name && !commandHelp(name) ? unknownCommand(name) : print(name ? commandHelp(name)! : USAGE);
   if (values.help && command) return commandHelp(command) ? print(commandHelp(command)!) : unknownCommand(command);
@@ -57,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
     case 'gc':
       return runGc({ ...common, keep: numberOption(values.keep, 'keep'), maxAgeDays: numberOption(values['max-age-days'], 'max-age-days'), accounts: values.accounts });
     case 'snapshot':
-      return runSnapshot(cli, name, values.sql);
+      if (snapshotFiles === 'export') return runExport(cli, rest[0], values.output);
+      if (snapshotFiles === 'import') return runImport(cli, rest[0]);
+      return runSnapshot(cli, name, values.sql, values['print-hash']);
     case 'create':
       return runCreate(cli, { name, from: values.from, sql: values.sql, ttl: values.ttl, labels: values.label, suspended: values.suspended });
     case 'ls':

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { CacheLayout } from '../cache/layout.js';
 import type { EngineUse } from '../cache/engine-use.js';
 import type { SessionRecord } from '../cache/session.js';
@@ -79,6 +80,20 @@ export interface Driver {
   nameSnapshot(snapshot: StoredSnapshot, name: string): Promise<void>;
   /** Builds and stores a snapshot; leaves nothing behind on failure. */
   buildSnapshot(job: BuildJob): Promise<StoredSnapshot>;
+  /**
+   * A tar stream of a stored snapshot's data directory (entries under `data/`), for archives and registries.
+   * The data is cleanly shut down (every stored snapshot is); owners in the stream mean nothing to importers.
+   */
+  exportData(snapshot: StoredSnapshot): Promise<Readable>;
+  /**
+   * Stores a snapshot that was built elsewhere by the same Postgres build: `data` is a tar stream of its data directory
+   * (entries under `data/`, cleanly shut down). Its superuser password is set to this cache directory's (the data
+   * carries the other cache's), then it is stored under meta.hash as complete. Nothing is stored unless `verified`
+   * resolves (it settles once `data` was read to its end). Returns the stored metadata. Safe against a concurrent
+   * build or import of the same hash (under the hash's lock); a hash stored already is returned as it is, and `data`
+   * is then not read (it is destroyed). The snapshot's parent need not be stored here.
+   */
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot>;
   /** Starts a branch of a stored snapshot. */
   startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime>;
   /** Removes a snapshot this driver stored (used for snapshots of branches). */

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { mkdir, rmdir } from 'node:fs/promises';
-import { INITDB_ARGS, RUNTIME_ONLY_SETTINGS } from '../snapshot/postgres-settings.js';
 import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } from '../errors.js';
 import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
 import { withLock } from '../cache/lock.js';
-import { baseHash, initSource, noticeInitHashing, recipeHash, resolveSqlFiles, type SnapshotRecipe } from '../snapshot/recipe.js';
+import { noticeInitHashing, type SnapshotRecipe } from '../snapshot/recipe.js';
 import { assertName } from '../snapshot/snapshot-names.js';
 import type { BuildJob } from '../snapshot/build-job.js';
 import type { Driver } from '../drivers/driver.js';
@@ -17,6 +17,8 @@ import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import { NamedBranches } from '../named/named-branches.js';
 import { registerForExit } from './exit-cleanup.js';
+import { exportArchive, importArchive, noSuchSnapshot } from './portable-snapshots.js';
+import { baseHashOf, hashRecipe } from './recipe-hash.js';
 import { engineInfo, type EngineInfo } from './engine-info.js';
 
 export type { EngineInfo };
@@ -126,20 +128,46 @@ export class Engine implements AsyncDisposable {
     if (!recipe?.name) throw new UsageError('engine.snapshot() needs a recipe with a name, e.g. { name: "app", sql: ["db/schema.sql"] }.');
     assertName('Snapshot', recipe.name);
     noticeInitHashing(recipe);
-    const parent = recipe.parent ?? (await this.base());
-    const files = await resolveSqlFiles(recipe);
-    const baseDir = recipe.baseDir ?? process.cwd();
-    const hash = await recipeHash({
-      parentHash: parent.hash,
-      settings: this.dataSettings(),
-      files,
-      hashInputs: recipe.hashInputs ?? [],
-      baseDir,
-      initSource: recipe.init ? initSource(recipe.init) : undefined,
-    });
-    const snap = (await this.obtain({ name: recipe.name, hash, kind: 'recipe', from: parent.meta, files, init: recipe.init })).as(recipe.name);
+    const { hash, files } = await hashRecipe(this.driver, recipe);
+    // Stored already (seeded or imported): its parent, even the base cluster, need not exist here.
+    const stored = this.building.has(hash) ? undefined : await this.driver.findSnapshot(hash);
+    const found = stored
+      ? new Snapshot(this.ctx, stored, true)
+      : await this.obtain({ name: recipe.name, hash, kind: 'recipe', from: (recipe.parent ?? (await this.base())).meta, files, init: recipe.init });
+    const snap = found.as(recipe.name);
     if (snap.meta.name !== recipe.name) await this.driver.nameSnapshot(snap.meta, recipe.name);
     return snap;
+  }
+
+  /**
+   * The hash engine.snapshot(recipe) would use, computed without building anything (base cluster included), for CI
+   * cache keys. The same on every machine for the same recipe, settings and Postgres build (binaries, or image).
+   */
+  async snapshotHash(recipe: SnapshotRequest): Promise<string> {
+    this.assertOpen();
+    return (await hashRecipe(this.driver, recipe)).hash;
+  }
+
+  /**
+   * Writes a stored snapshot (by name or hash, see storedSnapshot()) to `out` (ended) as a snapshot archive for
+   * importSnapshot() on a machine with the same Postgres build. Throws SnapshotNotFoundError listing what is stored.
+   */
+  async exportSnapshot(nameOrHash: string, out: Writable): Promise<StoredSnapshot> {
+    const snap = await this.storedSnapshot(nameOrHash);
+    if (!snap) throw noSuchSnapshot(nameOrHash, await this.storedSnapshots(), this.layout.root);
+    await exportArchive(this.driver, snap.meta, out);
+    return snap.meta;
+  }
+
+  /**
+   * Stores the snapshot of an archive (see exportSnapshot) read from `input` (`source` names it in errors), with this
+   * cache directory's password; its parents need not exist here. `reused` when its hash was stored already. Throws
+   * SnapshotIncompatibleError (another Postgres build) or SnapshotArchiveError (damaged, foreign): nothing is stored.
+   */
+  async importSnapshot(input: Readable, source = 'archive'): Promise<Snapshot> {
+    this.assertBuilds();
+    const { meta, reused } = await importArchive(this.driver, input, source);
+    return new Snapshot(this.ctx, meta, reused);
   }
 
   /**
@@ -230,9 +258,9 @@ export class Engine implements AsyncDisposable {
 
   /** The freshly initialised cluster every recipe starts from (initdb once per binaries + settings). */
   private base(): Promise<Snapshot> {
-    const hash = baseHash(this.driver.postgresIdentity, INITDB_ARGS, this.dataSettings());
-    return this.obtain({ name: `postgres-${this.driver.info.postgresVersion}`, hash, kind: 'base', files: [] });
+    return this.obtain({ name: `postgres-${this.driver.info.postgresVersion}`, hash: baseHashOf(this.driver), kind: 'base', files: [] });
   }
+
 
   private obtain(job: BuildJob): Promise<Snapshot> {
     let pending = this.building.get(job.hash);
@@ -254,11 +282,6 @@ export class Engine implements AsyncDisposable {
       const meta = await driver.buildSnapshot(job);
       return new Snapshot(this.ctx, meta, false);
     });
-  }
-
-  /** Settings that shape what is written, so they belong in snapshot hashes. */
-  private dataSettings(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.driver.settings).filter(([k]) => !RUNTIME_ONLY_SETTINGS.has(k)));
   }
 
   /** What is built is filed under the owner record, which engines opened only to read or maintain do not write. */

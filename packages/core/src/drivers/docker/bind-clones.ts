@@ -1,4 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import { scramVerifier } from '../../cache/scram-verifier.js';
@@ -16,6 +17,7 @@ import type { ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
+import { rekeyOnHost } from './rekey-container.js';
 import type { ServerContainers } from './server-containers.js';
 
 /**
@@ -68,6 +70,19 @@ export class BindClones implements DockerStorage {
       progress.failed();
       throw buildFailure(job, err);
     }
+  }
+
+  async exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    return this.dirs.exportData(snapshot);
+  }
+  /** Extracted on this host for the image's postgres user, and given the password in a container with it mounted. */
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return this.dirs.importData(meta, data, verified, {
+      session: this.containers.sessionId,
+      cloner: this.cloner,
+      owner: this.owner,
+      rekey: (dataDir) => rekeyOnHost(this.containers, dataDir, this.owner),
+    });
   }
 
   async makeData(parent: StoredSnapshot, dir: string): Promise<void> {

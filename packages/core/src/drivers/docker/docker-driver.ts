@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { DriverContext } from '../context.js';
@@ -30,9 +30,12 @@ export class DockerDriver implements Driver {
     return this.ctx.settings;
   }
 
-  /** The image's build plus this cache directory's password: a snapshot carries its password. */
+  /**
+   * The image's build only, the same on every machine with that image, so a recipe's snapshot has one hash
+   * everywhere. Cache directories sharing an engine are kept apart by the snapshot image's tag (see snapshotTag).
+   */
   get postgresIdentity(): string {
-    return `${this.containers.image.identity}|pw:${createHash('sha256').update(this.ctx.password).digest('hex').slice(0, 16)}`;
+    return this.containers.image.identity;
   }
   get postgresMajor(): number {
     return this.containers.image.major;
@@ -49,6 +52,12 @@ export class DockerDriver implements Driver {
   }
   buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     return this.storage.build(job);
+  }
+  exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    return this.storage.exportData(snapshot);
+  }
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return this.storage.importData(meta, data, verified);
   }
   removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.storage.remove(snapshot);

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
 import type { ServerSource } from './container-spec.js';
@@ -27,6 +28,10 @@ export interface DockerStorage {
   build(job: BuildJob): Promise<StoredSnapshot>;
   remove(snapshot: StoredSnapshot): Promise<void>;
   removeSync(snapshot: StoredSnapshot): void;
+  /** A tar stream of a stored snapshot's data directory, entries under `data/` (see Driver.exportData). */
+  exportData(snapshot: StoredSnapshot): Promise<Readable>;
+  /** Stores a snapshot built elsewhere, given this cache directory's password (see Driver.importData). */
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot>;
   /** Makes a branch's data from `parent` in `dir`. */
   makeData(parent: StoredSnapshot, dir: string): Promise<void>;
   /** Throws a branch's data away (its server stopped, its container removed). */

@@ -1,18 +1,21 @@
 import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { withLock } from '../../cache/lock.js';
+import { receive } from '../../cache/snapshot-dirs.js';
+import { rebaseDataTar } from '../../snapshot/data-dir-tar.js';
 import { buildFailure } from '../../cache/store-snapshot.js';
 import { PgbranchError } from '../../errors.js';
-import { logger } from '../../log.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import { SeedProgress } from '../../snapshot/progress.js';
 import { metaFor, type StoredSnapshot } from '../../snapshot/stored-snapshot.js';
-import type { ServerSource } from './container-spec.js';
+import { CONTAINER_DATA_DIR, type ServerSource } from './container-spec.js';
 import { runToCompletion } from './containers.js';
 import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
-import { cacheFilters, LABEL, madeBy, SNAPSHOT_REPO, snapshotImageTag, snapshotTag } from './labels.js';
+import { cacheFilters, LABEL, madeBy } from './labels.js';
+import { commitSnapshot } from './snapshot-commit.js';
+import { rekeyAndCommit } from './rekey-container.js';
 import type { ServerContainers } from './server-containers.js';
-
-const log = logger('docker');
 
 /**
  * Snapshots are images committed from a seeded container, with their metadata in a label; a branch's data
@@ -29,13 +32,8 @@ export class ImageLayers implements DockerStorage {
     return this.containers.docker;
   }
 
-  /** This cache directory's image of a snapshot. */
-  private tag(hash: string): string {
-    return snapshotTag(hash, this.containers.cache.id);
-  }
-
   async find(hash: string): Promise<StoredSnapshot | undefined> {
-    const inspected = await this.docker.getImage(this.tag(hash)).inspect().catch(() => undefined);
+    const inspected = await this.docker.getImage(this.containers.snapshotImage(hash)).inspect().catch(() => undefined);
     // Another cache directory's image (another machine sharing this engine): its data has another password.
     if (!madeBy(inspected?.Config?.Labels ?? undefined, this.containers.cache)) return undefined;
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
@@ -78,11 +76,58 @@ export class ImageLayers implements DockerStorage {
     }
   }
 
+  /**
+   * The data directory of the snapshot's image, read from a container that is created and never started (so the
+   * data is as committed: cleanly shut down). The container goes when the stream ends or fails.
+   */
+  async exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    const container = await this.docker.createContainer({
+      Image: this.containers.snapshotImage(snapshot.hash),
+      Entrypoint: [],
+      Cmd: ['true'],
+      HostConfig: { NetworkMode: 'none' },
+      Labels: this.containers.labels('export', { [LABEL.hash]: snapshot.hash }),
+    });
+    try {
+      const stream = (await container.getArchive({ path: CONTAINER_DATA_DIR })) as unknown as Readable;
+      let removed = false;
+      const remove = () => {
+        if (removed) return;
+        removed = true;
+        void container.remove({ force: true }).catch(() => undefined);
+      };
+      stream.once('end', remove).once('error', remove).once('close', remove);
+      return stream;
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * A container of the base image gets the data (owned by the image's postgres user) and the password statement,
+   * runs it in single-user mode and is committed as the snapshot image (see rekeyAndCommit), under the hash's lock.
+   */
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return withLock(this.containers.layout.lock(meta.hash), async () => {
+      const stored = await this.find(meta.hash);
+      if (stored) {
+        data.destroy();
+        return stored;
+      }
+      const [uid, gid] = this.containers.image.user.split(':').map(Number) as [number, number];
+      const into = CONTAINER_DATA_DIR.slice(1, CONTAINER_DATA_DIR.lastIndexOf('/'));
+      return rekeyAndCommit(this.containers, this.containers.image.image, meta, (container) =>
+        receive(data, verified, () => putStream(container, rebaseDataTar(data, into, { uid, gid }))),
+      );
+    });
+  }
+
   async remove(snapshot: StoredSnapshot): Promise<void> {
-    await this.docker.getImage(this.tag(snapshot.hash)).remove({ force: true }).catch(() => undefined);
+    await this.docker.getImage(this.containers.snapshotImage(snapshot.hash)).remove({ force: true }).catch(() => undefined);
   }
   removeSync(snapshot: StoredSnapshot): void {
-    this.containers.cliSync(['rmi', '-f', this.tag(snapshot.hash)]);
+    this.containers.cliSync(['rmi', '-f', this.containers.snapshotImage(snapshot.hash)]);
   }
 
   /** The data comes with the container, from the snapshot's image. */
@@ -91,7 +136,7 @@ export class ImageLayers implements DockerStorage {
   async discardData(_dir: string): Promise<void> {}
 
   mount(parent: StoredSnapshot): ServerSource {
-    return { image: this.tag(parent.hash) };
+    return { image: this.containers.snapshotImage(parent.hash) };
   }
 
   /**
@@ -109,19 +154,21 @@ export class ImageLayers implements DockerStorage {
     }
   }
 
-  /** Commits a stopped container as the snapshot image, with the metadata in a label. */
-  private async commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<StoredSnapshot> {
-    const meta = metaFor(job, { sizeBytes: 0, postgresVersion: this.containers.image.version });
-    const labels = this.containers.labels('snapshot', {
-      [LABEL.hash]: job.hash,
-      [LABEL.name]: job.name,
-      ...(job.ephemeralOwner ? { [LABEL.ephemeralOwner]: job.ephemeralOwner } : {}),
-    });
-    const changes = Object.entries({ ...labels, [LABEL.meta]: JSON.stringify(meta) }).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`);
-    // An image appears whole or not at all: no completion marker is needed.
-    await container.commit({ repo: SNAPSHOT_REPO, tag: snapshotImageTag(job.hash, this.containers.cache.id), changes });
-    const size = (await this.docker.getImage(this.tag(job.hash)).inspect()).Size;
-    log('committed %s (%d bytes)', this.tag(job.hash), size);
-    return { ...meta, sizeBytes: size };
+  /** Commits a stopped container as the snapshot image of a job. */
+  private commit(container: Docker.Container, job: Omit<BuildJob, 'files'> & { files: BuildJob['files'] }): Promise<StoredSnapshot> {
+    return commitSnapshot(this.containers, container, metaFor(job, { sizeBytes: 0, postgresVersion: this.containers.image.version }));
   }
+}
+
+/** putArchive of a stream that may fail midway: the request is aborted then, rather than left waiting for more. */
+async function putStream(container: Docker.Container, tar: Readable): Promise<void> {
+  const request = new AbortController();
+  const failed = new Promise<never>((_, reject) =>
+    tar.once('error', (err) => {
+      request.abort();
+      reject(err);
+    }),
+  );
+  failed.catch(() => undefined);
+  await Promise.race([container.putArchive(tar, { path: '/', abortSignal: request.signal }), failed]);
 }

@@ -16,7 +16,7 @@ export const LABEL = {
   meta: 'org.pgbranch.meta',
 } as const;
 
-/** Image repository of stored snapshots; the tag is the snapshot hash. */
+/** Image repository of stored snapshots; the tag is the snapshot hash and the cache directory's identity (see snapshotTag). */
 export const SNAPSHOT_REPO = 'pgbranch/snapshot';
 
 /** Which cache directory made a container or image: its path and its identity. */
@@ -58,8 +58,9 @@ export function madeBy(labels: Record<string, string> | undefined, cache: CacheI
 
 /**
  * The tag of a stored snapshot's image in {@link SNAPSHOT_REPO}: its hash, and the identity of the cache directory that
- * made it. Copies of one cache directory (same password, so the same hashes) can share an engine: one tag for both
- * would let each retag, and start, the other's image.
+ * made it. Cache directories share hashes (a hash is the
+ * same on every machine for the same recipe and image) and may share an engine: one tag for all would let each
+ * retag, and start, another's image, whose data carries another password.
  */
 export function snapshotImageTag(hash: string, cacheId: string): string {
   return cacheId ? `${hash}-${cacheId.slice(0, 12)}` : hash;

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import type { BuildJob } from '../../snapshot/build-job.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
@@ -8,6 +9,7 @@ import { reapDeadOwners, type ReapReport } from '../reaper.js';
 import { LocalBranch } from './local-branch.js';
 import { buildSnapshot } from './local-builder.js';
 import { LocalNamedRuntime } from './named-runtime.js';
+import { rekeyCluster } from './rekey-cluster.js';
 
 /** Postgres server processes on this host, on copy-on-write clones of data directories in the cache. */
 export class LocalDriver implements Driver {
@@ -43,6 +45,12 @@ export class LocalDriver implements Driver {
   buildSnapshot(job: BuildJob): Promise<StoredSnapshot> {
     return buildSnapshot(this.ctx, job);
   }
+  async exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    return this.store.exportData(snapshot);
+  }
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return importLocal(this.ctx, this.store, meta, data, verified);
+  }
   removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
     return this.store.remove(snapshot);
   }
@@ -65,4 +73,14 @@ export class LocalDriver implements Driver {
   /** Every server is a branch's: nothing of the driver's own to stop. */
   async close(): Promise<void> {}
   closeSync(): void {}
+}
+
+/** Imports into the data directories of drivers that run local binaries (local, template). */
+export function importLocal(ctx: LocalContext, store: SnapshotDirs, meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+  return store.importData(meta, data, verified, {
+    session: ctx.session.id,
+    cloner: ctx.cloner,
+    owner: ctx.runAs,
+    rekey: (dataDir) => rekeyCluster(ctx.binaries, dataDir, ctx.password, ctx.runAs),
+  });
 }

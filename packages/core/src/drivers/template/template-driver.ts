@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { SnapshotDirs } from '../../cache/snapshot-dirs.js';
 import { PgbranchError } from '../../errors.js';
 import { logger } from '../../log.js';
@@ -9,6 +10,7 @@ import type { NamedRuntime } from '../named-runtime.js';
 import { reapDeadOwners, type ReapReport } from '../reaper.js';
 import { buildSnapshot } from '../local/local-builder.js';
 import { LocalNamedRuntime } from '../local/named-runtime.js';
+import { importLocal } from '../local/local-driver.js';
 import type { CopyStrategy } from './copy-strategy.js';
 import { TemplateBranch, templateDatabaseName, type HostedSnapshot } from './template-branch.js';
 import { TemplateHost } from './template-host.js';
@@ -73,6 +75,20 @@ export class TemplateDriver implements Driver {
       );
     }
     return buildSnapshot(this.ctx, job);
+  }
+
+  /** Stored snapshots are the local driver's data directories; snapshots of branches live in a server and cannot travel. */
+  async exportData(snapshot: StoredSnapshot): Promise<Readable> {
+    if (this.hosted.has(snapshot.hash)) {
+      throw new PgbranchError(
+        'PGBRANCH_TEMPLATE_UNSUPPORTED',
+        `Snapshot "${snapshot.name}" is a snapshot of a branch, kept as a database of a template server, not as a data directory to export. Use driver 'local' to export snapshots of branches.`,
+      );
+    }
+    return this.store.exportData(snapshot);
+  }
+  importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot> {
+    return importLocal(this.ctx, this.store, meta, data, verified);
   }
 
   async removeSnapshot(snapshot: StoredSnapshot): Promise<void> {
