@@ -35,7 +35,7 @@ describe('jest environment on the example project (real jest CLI)', () => {
       const { code, output, report } = await run(args);
       expect(code, `${args.join(' ')}\n${output}`).toBe(0);
       expect(report.testResults.every((f) => f.status === 'passed')).toBe(true);
-      if (i > 0) expect(SUMMARY.exec(output)?.[3]).toBe('reused');
+      if (i > 0) expect(SUMMARY.exec(output)?.[3]).toBe('reused from the cache');
       expectNothingLeft();
     }
   });

@@ -50,7 +50,7 @@ export async function runRunner(project: string, bin: 'vitest' | 'jest', args: s
 /** The summary line both runner plugins print at the end of a run. Groups: files, leases, built|reused. */
 export function summaryPattern(snapshot: string): RegExp {
   return new RegExp(
-    `pgbranch: (\\d+) files, (\\d+) branches leased, lease wait median [\\d.]+ ms \\(p95 [\\d.]+ ms\\), snapshot ${snapshot} (built|reused) \\([0-9a-f]{12}\\), cloner \\w+`,
+    `pgbranch: (\\d+) files, (\\d+) branches leased, lease wait median [\\d.]+ ms \\(p95 [\\d.]+ ms\\), snapshot ${snapshot} (built|reused from the cache|pulled from the registry|imported) \\([0-9a-f]{12}\\), cloner \\w+`,
   );
 }
 

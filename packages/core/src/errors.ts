@@ -149,3 +149,9 @@ export class SnapshotNotFoundError extends PgbranchError {
     super('PGBRANCH_SNAPSHOT_NOT_FOUND', message);
   }
 }
+
+/**
+ * The snapshot registry could not be used (unreachable, refused the credentials, no docker CLI, a broken image).
+ * Engines never fail on it: they warn with this message and seed the snapshot locally.
+ */
+export class RegistryError extends PgbranchError {}

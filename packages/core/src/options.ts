@@ -4,6 +4,7 @@ import { UsageError } from './errors.js';
 import { defaultCacheDir } from './cache/default-cache-dir.js';
 import type { DockerOptions } from './drivers/docker/docker-options.js';
 import { assertDriverName, type DriverChoice } from './drivers/registry.js';
+import { resolveRegistry, type RegistryOption, type RegistryOptions } from './remote/registry-options.js';
 
 /** Options of `createEngine()`. All optional; see `resolveOptions()` for the defaults. */
 export interface EngineOptions {
@@ -50,6 +51,15 @@ export interface EngineOptions {
     /** When running as root, the unprivileged user that runs the servers. @default env PGBRANCH_RUN_AS, else 'nobody' */
     user?: string | number;
   };
+  /**
+   * An image registry repository used as a remote cache of snapshots (see README, "Running on many machines"):
+   * before seeding a recipe, its content hash is looked up there and pulled when present; a snapshot seeded here is
+   * pushed (in the background; `close()` waits). Pushes and pulls go through the Docker CLI and engine (its
+   * credentials: `docker login`). A registry that fails is a warning, and the snapshot is seeded here. `false`
+   * ignores PGBRANCH_REGISTRY. `push: false` only pulls.
+   * @default env PGBRANCH_REGISTRY (push unless PGBRANCH_REGISTRY_PUSH=0), else none
+   */
+  registry?: RegistryOption;
   /** Remove what dead owners left in the cache directory while creating the engine. @default true */
   reap?: boolean;
 }
@@ -62,6 +72,7 @@ export interface ResolvedOptions {
   binDir: string | undefined;
   settings: Record<string, string>;
   user: string | number | undefined;
+  registry: RegistryOptions | undefined;
   reap: boolean;
 }
 
@@ -95,6 +106,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     binDir: options.postgres?.binDir,
     settings,
     user: options.postgres?.user,
+    registry: resolveRegistry(options.registry),
     reap: options.reap ?? true,
   };
 }

@@ -11,7 +11,7 @@ export interface PgbranchProvided extends RunnerSettings {
   key: string;
   /** The project root, to name files relative to it in messages. */
   root: string;
-  snapshot: { name: string; hash: string; reused: boolean };
+  snapshot: { name: string; hash: string; reused: boolean; origin: 'built' | 'cache' | 'registry' | 'archive' };
 }
 
 const REGISTRY = Symbol.for('pgbranch.vitest.options');

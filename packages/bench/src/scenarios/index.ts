@@ -6,9 +6,10 @@ import { memory } from './memory.js';
 import { peers } from './peers/index.js';
 import { poolHandout } from './pool-handout.js';
 import { resetDestroy } from './reset-destroy.js';
+import { scale } from './scale.js';
 import { snapshotSize } from './snapshot-size.js';
 import { storage } from './storage.js';
 import { templateDriver } from './template-driver.js';
 
 /** Every scenario, in report order. */
-export const SCENARIOS: Scenario[] = [branchCreation, templateDriver, snapshotSize, poolHandout, resetDestroy, coldStart, storage, memory, peers, endToEnd];
+export const SCENARIOS: Scenario[] = [branchCreation, templateDriver, snapshotSize, poolHandout, resetDestroy, coldStart, storage, memory, peers, endToEnd, scale];

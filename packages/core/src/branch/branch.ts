@@ -23,6 +23,9 @@ export interface ConnectionOptions {
   database: string;
 }
 
+/** Where an engine got a snapshot from (see Snapshot.origin). */
+export type SnapshotOrigin = 'built' | 'cache' | 'registry' | 'archive';
+
 /**
  * An immutable, checkpointed Postgres state, identified by the content hash of its recipe. The stored snapshot is
  * shared by every recipe with that hash; `name` is the name this snapshot was asked for.
@@ -32,10 +35,18 @@ export class Snapshot {
   constructor(
     private readonly ctx: BranchContext,
     readonly meta: StoredSnapshot,
-    /** True when this snapshot was found stored instead of being seeded now. */
-    readonly reused: boolean,
+    /**
+     * Where it came from for this engine: 'built' (seeded now), 'cache' (found in the cache directory), 'registry'
+     * (pulled from the snapshot registry) or 'archive' (imported from an archive).
+     */
+    readonly origin: SnapshotOrigin,
     private readonly requestedName?: string,
   ) {}
+
+  /** True when this snapshot was not seeded now (found in the cache, pulled or imported). */
+  get reused(): boolean {
+    return this.origin !== 'built';
+  }
 
   /** The name it was asked for (a recipe's `name`), even when the stored snapshot was built under another one. */
   get name(): string {
@@ -44,7 +55,7 @@ export class Snapshot {
 
   /** @internal The same snapshot, asked for under another name. */
   as(name: string): Snapshot {
-    return name === this.name ? this : new Snapshot(this.ctx, this.meta, this.reused, name);
+    return name === this.name ? this : new Snapshot(this.ctx, this.meta, this.origin, name);
   }
   get hash(): string {
     return this.meta.hash;
@@ -162,7 +173,7 @@ export class Branch implements AsyncDisposable {
       const hash = `${this.parent.hash.slice(0, 12)}-${this.id}-${randomBytes(3).toString('hex')}`;
       const meta = await this.current().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.sessionId });
       this.ctx.track({ cleanupSync: () => this.ctx.driver.removeSnapshotSync(meta), dispose: () => this.ctx.driver.removeSnapshot(meta) });
-      return new Snapshot(this.ctx, meta, false);
+      return new Snapshot(this.ctx, meta, 'built');
     });
   }
 

@@ -5,7 +5,6 @@ import { CacheDirError, describeCause, hintFor, UnsafePathError, UsageError } fr
 import { ownDir } from '../system/private-dir.js';
 import { logger } from '../log.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from '../options.js';
-import { withLock } from '../cache/lock.js';
 import { noticeInitHashing, type SnapshotRecipe } from '../snapshot/recipe.js';
 import { assertName } from '../snapshot/snapshot-names.js';
 import type { BuildJob } from '../snapshot/build-job.js';
@@ -17,7 +16,9 @@ import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { Pool, type PoolOptions } from '../pool/pool.js';
 import { NamedBranches } from '../named/named-branches.js';
 import { registerForExit } from './exit-cleanup.js';
-import { exportArchive, importArchive, noSuchSnapshot } from './portable-snapshots.js';
+import { exportArchive, importArchive, noSuchSnapshot } from '../remote/portable-snapshots.js';
+import { SnapshotRegistry } from '../remote/snapshot-registry.js';
+import { SnapshotSupply } from './snapshot-supply.js';
 import { baseHashOf, hashRecipe } from './recipe-hash.js';
 import { engineInfo, type EngineInfo } from './engine-info.js';
 
@@ -51,7 +52,6 @@ export async function openEngine(options: EngineOptions, use: EngineUse): Promis
 /** Owns snapshots and branches in one cache directory. Dispose it to stop and remove its branches. */
 export class Engine implements AsyncDisposable {
   private readonly resources: TrackedResource[] = [];
-  private readonly building = new Map<string, Promise<Snapshot>>();
   private readonly pools = new Set<Pool>();
   private closed = false;
   private sessionRecorded = true;
@@ -63,12 +63,16 @@ export class Engine implements AsyncDisposable {
     private readonly driver: Driver,
     /** Superuser password of this cache directory's snapshots (never logged). */
     private readonly password: string,
+    registry: SnapshotRegistry | undefined,
   ) {
     this.ctx = { driver, sessionId: session.id, track: (resource) => this.track(resource) };
+    this.supply = new SnapshotSupply(this.ctx, driver, layout, registry);
   }
 
   /** What snapshots and branches of this engine share. */
   private readonly ctx: BranchContext;
+  /** Where snapshots come from: the cache, the registry (EngineOptions.registry), or seeding. */
+  private readonly supply: SnapshotSupply;
 
   /** @internal */
   static async create(options: ResolvedOptions, use: EngineUse = 'build'): Promise<Engine> {
@@ -106,7 +110,8 @@ export class Engine implements AsyncDisposable {
       await driver.reap();
       if (driver.name !== 'local') await reapDeadOwners(layout); // owner records, locks and local leftovers
     }
-    const engine = new Engine(layout, session, driver, password);
+    const registry = options.registry && use === 'build' ? new SnapshotRegistry(options.registry, driver, options.docker.dockerHost) : undefined;
+    const engine = new Engine(layout, session, driver, password, registry);
     engine.sessionRecorded = use === 'build';
     engine.unregister = registerForExit(engine);
     log('engine %s: %s driver, %s (%s), postgres %s, cache %s', session.id, driver.name, driver.info.storage, driver.info.storageReason, driver.info.postgresVersion, layout.root);
@@ -129,12 +134,9 @@ export class Engine implements AsyncDisposable {
     assertName('Snapshot', recipe.name);
     noticeInitHashing(recipe);
     const { hash, files } = await hashRecipe(this.driver, recipe);
-    // Stored already (seeded or imported): its parent, even the base cluster, need not exist here.
-    const stored = this.building.has(hash) ? undefined : await this.driver.findSnapshot(hash);
-    const found = stored
-      ? new Snapshot(this.ctx, stored, true)
-      : await this.obtain({ name: recipe.name, hash, kind: 'recipe', from: (recipe.parent ?? (await this.base())).meta, files, init: recipe.init });
-    const snap = found.as(recipe.name);
+    // The parent (even the base cluster) is needed only to seed it here: not when it is stored, imported or pulled.
+    const job = async (): Promise<BuildJob> => ({ name: recipe.name, hash, kind: 'recipe', from: (recipe.parent ?? (await this.base())).meta, files, init: recipe.init });
+    const snap = (await this.supply.obtain({ name: recipe.name, hash, kind: 'recipe' }, job)).as(recipe.name);
     if (snap.meta.name !== recipe.name) await this.driver.nameSnapshot(snap.meta, recipe.name);
     return snap;
   }
@@ -167,7 +169,7 @@ export class Engine implements AsyncDisposable {
   async importSnapshot(input: Readable, source = 'archive'): Promise<Snapshot> {
     this.assertBuilds();
     const { meta, reused } = await importArchive(this.driver, input, source);
-    return new Snapshot(this.ctx, meta, reused);
+    return new Snapshot(this.ctx, meta, reused ? 'cache' : 'archive');
   }
 
   /**
@@ -200,10 +202,10 @@ export class Engine implements AsyncDisposable {
     const all = await this.storedSnapshots();
     const byHash = all.filter((m) => m.hash.startsWith(nameOrHash));
     if (byHash.length > 1) throw new UsageError(`"${nameOrHash}" matches ${byHash.length} snapshots; give more of the hash.`);
-    if (byHash[0]) return new Snapshot(this.ctx, byHash[0], true);
+    if (byHash[0]) return new Snapshot(this.ctx, byHash[0], 'cache');
     const named = all.filter((m) => (m.name === nameOrHash || m.names?.includes(nameOrHash)) && m.kind !== 'base');
     const meta = named.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-    return meta ? new Snapshot(this.ctx, meta, true, nameOrHash) : undefined;
+    return meta ? new Snapshot(this.ctx, meta, 'cache', nameOrHash) : undefined;
   }
 
   /** Every complete snapshot this engine's driver has stored, newest first, with the other names it was asked for. */
@@ -221,7 +223,7 @@ export class Engine implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.building.values()]);
+    await this.supply.settle(); // snapshots being obtained, and the registry's pushes
     // Pools first: they stop refilling and wait for branches they are starting, then destroy theirs.
     await Promise.allSettled([...this.pools].map((pool) => pool.close()));
     while (this.resources.length > 0) {
@@ -258,30 +260,8 @@ export class Engine implements AsyncDisposable {
 
   /** The freshly initialised cluster every recipe starts from (initdb once per binaries + settings). */
   private base(): Promise<Snapshot> {
-    return this.obtain({ name: `postgres-${this.driver.info.postgresVersion}`, hash: baseHashOf(this.driver), kind: 'base', files: [] });
-  }
-
-
-  private obtain(job: BuildJob): Promise<Snapshot> {
-    let pending = this.building.get(job.hash);
-    if (!pending) {
-      pending = this.findOrBuild(job);
-      this.building.set(job.hash, pending);
-      pending.finally(() => this.building.delete(job.hash)).catch(() => undefined);
-    }
-    return pending;
-  }
-
-  private async findOrBuild(job: BuildJob): Promise<Snapshot> {
-    const { driver } = this;
-    const cached = await driver.findSnapshot(job.hash);
-    if (cached) return new Snapshot(this.ctx, cached, true);
-    return withLock(this.layout.lock(job.hash), async () => {
-      const builtMeanwhile = await driver.findSnapshot(job.hash);
-      if (builtMeanwhile) return new Snapshot(this.ctx, builtMeanwhile, true);
-      const meta = await driver.buildSnapshot(job);
-      return new Snapshot(this.ctx, meta, false);
-    });
+    const job: BuildJob = { name: `postgres-${this.driver.info.postgresVersion}`, hash: baseHashOf(this.driver), kind: 'base', files: [] };
+    return this.supply.obtain(job, async () => job);
   }
 
   /** What is built is filed under the owner record, which engines opened only to read or maintain do not write. */

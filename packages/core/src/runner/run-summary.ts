@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { defaultCacheDir } from '../cache/default-cache-dir.js';
 import type { KeptBranch, PoolServer } from '../server/pool-server.js';
+import type { SnapshotOrigin } from '../branch/branch.js';
+
+/** How the summary line says where the snapshot came from. */
+const ORIGIN_WORDS: Record<SnapshotOrigin, string> = { built: 'built', cache: 'reused from the cache', registry: 'pulled from the registry', archive: 'imported' };
 
 /**
  * What a test runner prints when its run ends: one summary line, and a line per kept branch
@@ -14,7 +18,7 @@ export function runSummary(server: PoolServer, key = 'default'): { summary: stri
   if (pool && snapshot) {
     summary = (
       `pgbranch: ${stats.holders} files, ${stats.leasesServed} branches leased, lease wait median ${pool.acquireMs.p50.toFixed(2)} ms ` +
-        `(p95 ${pool.acquireMs.p95.toFixed(2)} ms), snapshot ${snapshot.name} ${snapshot.reused ? 'reused' : 'built'} ` +
+        `(p95 ${pool.acquireMs.p95.toFixed(2)} ms), snapshot ${snapshot.name} ${ORIGIN_WORDS[snapshot.origin]} ` +
         `(${snapshot.hash.slice(0, 12)}), cloner ${server.engine.info().cloner}`
     );
   }

@@ -1,4 +1,5 @@
 import type { PoolServer } from '../server/pool-server.js';
+import type { SnapshotOrigin } from '../branch/branch.js';
 import { runSummary } from './run-summary.js';
 import { runnerSettings, type RunnerOptions, type RunnerSettings } from './runner-options.js';
 
@@ -18,7 +19,7 @@ export interface Run {
   readonly token: string;
   /** The per-file settings every worker applies. */
   readonly settings: RunnerSettings;
-  readonly snapshot: { name: string; hash: string; reused: boolean };
+  readonly snapshot: { name: string; hash: string; reused: boolean; origin: SnapshotOrigin };
   /** Stops the pool server (every branch but kept ones) and prints the run's summary and kept branches on stdout. */
   end(): Promise<void>;
 }
@@ -43,7 +44,7 @@ export async function startRun(options: RunnerOptions, place: RunPlace): Promise
     address: server.address,
     token: server.token,
     settings: runnerSettings(options),
-    snapshot: { name: snapshot!.name, hash: snapshot!.hash, reused: snapshot!.reused },
+    snapshot: { name: snapshot!.name, hash: snapshot!.hash, reused: snapshot!.reused, origin: snapshot!.origin },
     end: () =>
       (ended ??= (async () => {
         const { summary, kept } = runSummary(server);

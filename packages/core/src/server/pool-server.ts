@@ -8,7 +8,7 @@ import { logger } from '../log.js';
 import type { EngineOptions } from '../options.js';
 import type { Lease } from '../pool/lease.js';
 import type { Pool, PoolOptions, PoolStats } from '../pool/pool.js';
-import type { Snapshot } from '../branch/branch.js';
+import type { Snapshot, SnapshotOrigin } from '../branch/branch.js';
 import { keepAsNamed, type KeptBranch } from '../named/kept-branch.js';
 
 export type { KeptBranch };
@@ -115,8 +115,8 @@ export class PoolServer implements AsyncDisposable {
   }
 
   /** The snapshots served, by key. */
-  snapshotInfo(): Array<{ key: string; name: string; hash: string; reused: boolean; sizeBytes: number }> {
-    return [...this.snapshots].map(([key, s]) => ({ key, name: s.name, hash: s.hash, reused: s.reused, sizeBytes: s.sizeBytes }));
+  snapshotInfo(): Array<{ key: string; name: string; hash: string; reused: boolean; origin: SnapshotOrigin; sizeBytes: number }> {
+    return [...this.snapshots].map(([key, s]) => ({ key, name: s.name, hash: s.hash, reused: s.reused, origin: s.origin, sizeBytes: s.sizeBytes }));
   }
 
   /** Leases handed out, distinct holders (test files) that asked, and each pool's counters. */

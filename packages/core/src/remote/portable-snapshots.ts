@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Driver } from '../drivers/driver.js';
-import { SnapshotIncompatibleError, SnapshotNotFoundError } from '../errors.js';
-import { manifestOf, storedOf, writeSnapshotArchive } from '../snapshot/snapshot-archive.js';
+import { RegistryError, SnapshotIncompatibleError, SnapshotNotFoundError } from '../errors.js';
+import { manifestOf, storedOf, writeSnapshotArchive, type SnapshotManifest } from '../snapshot/snapshot-archive.js';
 import { readSnapshotArchive } from '../snapshot/snapshot-archive-reader.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 
@@ -15,7 +15,7 @@ export async function exportArchive(driver: Driver, snapshot: StoredSnapshot, ou
  * Stores the snapshot of an archive read from `input` (named `source` in errors) unless a snapshot with its hash is
  * stored already (then the rest of the archive is not read). Refuses an archive of another Postgres build.
  */
-export async function importArchive(driver: Driver, input: Readable, source: string): Promise<{ meta: StoredSnapshot; reused: boolean }> {
+export async function importArchive(driver: Driver, input: Readable, source: string, expectedHash?: string): Promise<{ meta: StoredSnapshot; reused: boolean }> {
   const archive = readSnapshotArchive(input, source);
   const stop = () => {
     archive.data.destroy();
@@ -23,15 +23,8 @@ export async function importArchive(driver: Driver, input: Readable, source: str
   };
   try {
     const manifest = await archive.manifest;
-    if (manifest.identity !== driver.postgresIdentity) {
-      throw new SnapshotIncompatibleError(
-        `Snapshot "${manifest.name}" (${manifest.hash.slice(0, 12)}) in ${source} was built by another Postgres build ` +
-          `(PostgreSQL ${manifest.postgresVersion}, ${manifest.identity}) than the ${driver.name} driver runs here ` +
-          `(PostgreSQL ${driver.info.postgresVersion}, ${driver.postgresIdentity}); data files only work with the build that wrote them. ` +
-          `Seed the snapshot here instead (engine.snapshot(), or pgbranch snapshot NAME --sql PATH), or use the same Postgres build ` +
-          `(the same binaries, or the same Docker image) on both machines.`,
-      );
-    }
+    assertSameBuild(manifest, driver, source);
+    assertHash(manifest, expectedHash, source);
     const stored = await driver.findSnapshot(manifest.hash);
     if (stored) {
       stop();
@@ -42,6 +35,24 @@ export async function importArchive(driver: Driver, input: Readable, source: str
     stop();
     throw err;
   }
+}
+
+/** Refuses a snapshot written by another Postgres build than the driver runs: its data files would not work. */
+export function assertSameBuild(manifest: SnapshotManifest, driver: Driver, source: string): void {
+  if (manifest.identity === driver.postgresIdentity) return;
+  throw new SnapshotIncompatibleError(
+    `Snapshot "${manifest.name}" (${manifest.hash.slice(0, 12)}) in ${source} was built by another Postgres build ` +
+      `(PostgreSQL ${manifest.postgresVersion}, ${manifest.identity}) than the ${driver.name} driver runs here ` +
+      `(PostgreSQL ${driver.info.postgresVersion}, ${driver.postgresIdentity}); data files only work with the build that wrote them. ` +
+      `Seed the snapshot here instead (engine.snapshot(), or pgbranch snapshot NAME --sql PATH), or use the same Postgres build ` +
+      `(the same binaries, or the same Docker image) on both machines.`,
+  );
+}
+
+/** A registry image tagged with one hash must hold that snapshot (an image pushed there by something else does not). */
+export function assertHash(manifest: SnapshotManifest, expectedHash: string | undefined, source: string): void {
+  if (expectedHash === undefined || manifest.hash === expectedHash) return;
+  throw new RegistryError('PGBRANCH_REGISTRY_FAILED', `${source} holds snapshot ${manifest.hash.slice(0, 12)}, not ${expectedHash.slice(0, 12)}: it was pushed there by something else.`);
 }
 
 /** The error for a name or hash that matches no stored snapshot, listing those that exist. */

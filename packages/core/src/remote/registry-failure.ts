@@ -1,0 +1,45 @@
+import { describeCause, RegistryError } from '../errors.js';
+import { DockerCommandError } from './docker-command.js';
+
+/** How a registry command failed: the snapshot is not there (not an error), or the registry cannot be used. */
+export type RegistryOutcome = { kind: 'missing' } | { kind: 'failed'; error: RegistryError };
+
+const MISSING = /manifest unknown|not found: manifest|manifest for .* not found|no such manifest|name unknown|repository name not known/i;
+const UNAUTHORIZED = /unauthorized|authentication required|no basic auth credentials|denied|401|403/i;
+const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|server gave http response to https client|network is unreachable|tls|EOF/i;
+
+/**
+ * Classifies a failed registry command. `ref` is the image reference (no credentials are ever in it); `during`
+ * says what was being done ("looking up", "pushing").
+ */
+export function registryFailure(err: unknown, ref: string, during: string): RegistryOutcome {
+  if (!(err instanceof DockerCommandError)) {
+    return { kind: 'failed', error: new RegistryError('PGBRANCH_REGISTRY_FAILED', `Snapshot registry: ${during} ${ref} failed: ${describeCause(err)}.`, { cause: err }) };
+  }
+  const text = err.stderr;
+  if (err.reason === 'spawn') {
+    return failed('PGBRANCH_REGISTRY_NO_DOCKER', `Snapshot registry: ${during} ${ref} needs the docker CLI and a Docker engine, and \`docker\` could not be run (${text.trim()}); install Docker or unset the registry`, err);
+  }
+  if (err.reason === 'idle') return failed('PGBRANCH_REGISTRY_STALLED', `Snapshot registry: ${during} ${ref} made no progress and was stopped; check the registry, or raise PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS`, err);
+  if (MISSING.test(text) && !UNAUTHORIZED.test(text)) return { kind: 'missing' };
+  if (UNAUTHORIZED.test(text)) {
+    return failed('PGBRANCH_REGISTRY_UNAUTHORIZED', `Snapshot registry: ${during} ${ref} was refused (${lastLine(text)}); log the Docker CLI in to the registry (\`docker login ${hostOf(ref)}\`) with an account that may ${during === 'pushing' ? 'push' : 'pull'}`, err);
+  }
+  if (UNREACHABLE.test(text)) {
+    return failed('PGBRANCH_REGISTRY_UNREACHABLE', `Snapshot registry: ${during} ${ref}: the registry is not reachable (${lastLine(text)}); check its address and that it runs`, err);
+  }
+  return failed('PGBRANCH_REGISTRY_FAILED', `Snapshot registry: ${during} ${ref} failed (${lastLine(text) || err.message})`, err);
+}
+
+function failed(code: string, message: string, cause: unknown): RegistryOutcome {
+  return { kind: 'failed', error: new RegistryError(code, `${message}.`, { cause }) };
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).slice(-1)[0]?.replace(/^Error( response from daemon)?:\s*/i, '').trim() ?? '';
+}
+
+function hostOf(ref: string): string {
+  const first = ref.split('/')[0]!;
+  return /[.:]|^localhost$/.test(first) && ref.includes('/') ? first : 'docker.io';
+}

@@ -1,0 +1,49 @@
+import { UsageError } from '../errors.js';
+
+/** The remote snapshot cache of an engine, resolved (see EngineOptions.registry). */
+export interface RegistryOptions {
+  /** Image repository without a tag, e.g. `ghcr.io/acme/pgbranch-snapshots` or `127.0.0.1:5000/snapshots`. */
+  repository: string;
+  /** Push snapshots seeded here (false: only pull, e.g. for jobs without write access). */
+  push: boolean;
+  /** A registry command that prints nothing for this long is stopped (and the snapshot is seeded here). @default 300 s */
+  idleTimeoutMs: number;
+}
+
+/** What EngineOptions.registry accepts: a repository, or the options with it, or false to ignore PGBRANCH_REGISTRY. */
+export type RegistryOption = string | false | { repository?: string; push?: boolean; idleTimeoutMs?: number };
+
+const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+const HOST = /^[a-zA-Z0-9.-]+(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
+
+/** Applies PGBRANCH_REGISTRY / PGBRANCH_REGISTRY_PUSH / PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS; undefined when there is none. */
+export function resolveRegistry(option: RegistryOption | undefined, env: NodeJS.ProcessEnv = process.env): RegistryOptions | undefined {
+  if (option === false) return undefined;
+  const given = typeof option === 'string' ? { repository: option } : (option ?? {});
+  const repository = given.repository ?? (env.PGBRANCH_REGISTRY || undefined);
+  if (!repository) return undefined;
+  assertRepository(repository);
+  const pushEnv = env.PGBRANCH_REGISTRY_PUSH;
+  const push = given.push ?? !(pushEnv !== undefined && ['0', 'false', 'no', 'off'].includes(pushEnv.toLowerCase()));
+  const idleTimeoutMs = given.idleTimeoutMs ?? (Number(env.PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS) || 300_000);
+  return { repository, push, idleTimeoutMs };
+}
+
+/** A repository reference as Docker spells it, without a tag or digest (pgbranch tags by content hash). */
+export function assertRepository(repository: string): void {
+  const parts = repository.split('/');
+  const host = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? parts.shift()! : undefined;
+  const ok = (host === undefined || HOST.test(host)) && parts.length > 0 && parts.every((p) => COMPONENT.test(p));
+  if (!ok) {
+    const tagged = /:[^/]*$/.test(repository) && !/^[^/]*:[0-9]+$/.test(repository);
+    throw new UsageError(
+      `Registry repository "${repository}" is not an image repository name${tagged ? ' (give it without a tag: snapshots are tagged by their content hash)' : ''}: ` +
+        'use e.g. ghcr.io/acme/pgbranch-snapshots or 127.0.0.1:5000/snapshots (lower case).',
+    );
+  }
+}
+
+/** The image reference of one snapshot in the repository. */
+export function snapshotRef(repository: string, hash: string): string {
+  return `${repository}:${hash}`;
+}
