@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -103,6 +104,21 @@ if (unavailable && !requireAll()) {
       expect(warnings.join('')).toMatch(/127\.0\.0\.1:9\/pgbranch-test\/down:[0-9a-f]+: the registry is not reachable .*Seeding snapshot "relay-store" here instead/);
       await engine.close();
       expect(warnings).toHaveLength(1); // not tried again for the push
+    });
+
+    it('a registry that accepts connections and never answers: stopped after the idle timeout, a warning, seeded here', async () => {
+      const silent = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, reads, never answers
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as net.AddressInfo).port;
+        const engine = await open({ cacheDir: machineA, driver: 'local', registry: { repository: `127.0.0.1:${port}/pgbranch-test/silent`, idleTimeoutMs: 3000 } });
+        expect((await engine.snapshot(RECIPE)).origin).toBe('built');
+        await engine.close();
+        expect(warnings.join('')).toMatch(/looking up 127\.0\.0\.1:\d+\/pgbranch-test\/silent:[0-9a-f]+ made no progress and was stopped.*Seeding snapshot "relay-store" here instead/);
+        expect(warnings).toHaveLength(1);
+      } finally {
+        silent.close();
+      }
     });
 
     it('a registry that answers 401: a warning that says to log in and the snapshot seeded here; after `docker login` it serves', async () => {

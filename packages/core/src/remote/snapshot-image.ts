@@ -56,7 +56,7 @@ export class SnapshotImageTransport implements RegistryTransport {
 
 /** Labels of this cache directory blanked (commit cannot remove labels), the manifest added, and a command that serves the data. */
 function portableChanges(manifest: SnapshotManifest, bindir: string, user: string): string[] {
-  const blank = [LABEL.cacheDir, LABEL.session, LABEL.ownerPid, LABEL.meta, LABEL.ephemeralOwner].map((k) => `LABEL ${k}=""`);
+  const blank = [LABEL.cacheDir, LABEL.cacheId, LABEL.session, LABEL.ownerPid, LABEL.meta, LABEL.ephemeralOwner].map((k) => `LABEL ${k}=""`);
   return [
     ...blank,
     `LABEL ${LABEL.kind}="portable-snapshot"`,
