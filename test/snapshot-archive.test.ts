@@ -87,10 +87,10 @@ for (const target of targets) {
       const exported = await a.exportSnapshot('relay', createWriteStream(file));
       expect(exported.hash).toBe(hash);
       const imported = await b.importSnapshot(createReadStream(file), file);
-      expect(imported).toMatchObject({ hash, reused: false, name: 'relay' });
+      expect(imported).toMatchObject({ hash, origin: 'archive', name: 'relay' });
 
       const found = await b.snapshot(RELAY);
-      expect(found).toMatchObject({ hash, reused: true });
+      expect(found).toMatchObject({ hash, origin: 'cache' });
       await using branch = await found.branch();
       expect(await query(branch.url, 'select token from origin')).toEqual([{ token }]);
       expect(await query(branch.url, 'select count(*)::int > 0 as seeded from relay.accounts')).toEqual([{ seeded: true }]);
@@ -100,7 +100,7 @@ for (const target of targets) {
       withA.password = encodeURIComponent(await secretOf(dirA));
       await expect(query(withA.toString(), 'select 1')).rejects.toThrow(/password authentication failed/);
       // Imported again: found stored, nothing read.
-      expect(await b.importSnapshot(createReadStream(file), file)).toMatchObject({ hash, reused: true });
+      expect(await b.importSnapshot(createReadStream(file), file)).toMatchObject({ hash, origin: 'cache' });
     });
   });
 }
@@ -149,7 +149,7 @@ describe('portable snapshots: the CLI, damaged archives and other builds (local 
     cli(['snapshot', 'import', file, '--cache-dir', dirs.t, '--driver', 'local']);
     await using engine = await createEngine({ cacheDir: dirs.t, driver: 'template' });
     const snap = await engine.snapshot({ name: 'relay', sql: [RECIPE] });
-    expect(snap).toMatchObject({ hash, reused: true });
+    expect(snap).toMatchObject({ hash, origin: 'cache' });
     await using branch = await snap.branch();
     expect(await query(branch.url, 'select count(*)::int > 0 as seeded from relay.accounts')).toEqual([{ seeded: true }]);
   });

@@ -101,7 +101,7 @@ if (unavailable && !requireAll()) {
       const engine = await open({ cacheDir: machineA, driver: 'local', registry: '127.0.0.1:9/pgbranch-test/down' });
       const snap = await engine.snapshot(RECIPE);
       expect(snap.origin).toBe('built');
-      expect(warnings.join('')).toMatch(/127\.0\.0\.1:9\/pgbranch-test\/down:[0-9a-f]+: the registry is not reachable .*Seeding snapshot "relay-store" here instead/);
+      expect(warnings.join('')).toMatch(/127\.0\.0\.1:9\/pgbranch-test\/down:[0-9a-f]+-archive: the registry is not reachable .*Seeding snapshot "relay-store" here instead/);
       await engine.close();
       expect(warnings).toHaveLength(1); // not tried again for the push
     });
@@ -114,7 +114,7 @@ if (unavailable && !requireAll()) {
         const engine = await open({ cacheDir: machineA, driver: 'local', registry: { repository: `127.0.0.1:${port}/pgbranch-test/silent`, idleTimeoutMs: 3000 } });
         expect((await engine.snapshot(RECIPE)).origin).toBe('built');
         await engine.close();
-        expect(warnings.join('')).toMatch(/looking up 127\.0\.0\.1:\d+\/pgbranch-test\/silent:[0-9a-f]+ made no progress and was stopped.*Seeding snapshot "relay-store" here instead/);
+        expect(warnings.join('')).toMatch(/looking up 127\.0\.0\.1:\d+\/pgbranch-test\/silent:[0-9a-f]+-archive made no progress and was stopped.*Seeding snapshot "relay-store" here instead/);
         expect(warnings).toHaveLength(1);
       } finally {
         silent.close();

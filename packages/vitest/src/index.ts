@@ -27,6 +27,10 @@ export function pgbranch(options: PgbranchVitestOptions = {}): Plugin {
       test.setupFiles = [here('./setup-file.js'), ...toArray(test.setupFiles)];
       // Load pgbranch natively once per worker instead of through vitest's module runner for every
       // file (it matters when the packages resolve outside node_modules, as in a workspace).
+      // A snapshot seeded in this run is pushed to the registry when the run ends; vitest's default 10 s
+      // teardown timeout would cut a push of a large snapshot short.
+      const registry = options.registry ?? (process.env.PGBRANCH_REGISTRY || undefined);
+      if (registry && test.teardownTimeout === undefined) test.teardownTimeout = 15 * 60_000;
       const deps = ((test.server ??= {}).deps ??= {});
       deps.external = [...(deps.external ?? []), ...OWN_DIST_DIRS.map((dir) => new RegExp('^' + escapeRegExp(dir)))];
     },

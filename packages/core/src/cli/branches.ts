@@ -56,8 +56,8 @@ export async function runSnapshot(cli: CliContext, name: string | undefined, sql
     const t0 = performance.now();
     const snap = await engine.snapshot({ name, sql, baseDir: process.cwd() });
     const seconds = (performance.now() - t0) / 1000;
-    if (cli.json) cli.out(JSON.stringify({ name: snap.name, hash: snap.hash, reused: snap.reused, sizeBytes: snap.sizeBytes, seconds }));
-    else cli.out(`snapshot ${snap.name} ${snap.hash} ${snap.reused ? '(reused from the cache)' : `built in ${seconds.toFixed(1)} s`}, ${(snap.sizeBytes / 1e6).toFixed(0)} MB`);
+    if (cli.json) cli.out(JSON.stringify({ name: snap.name, hash: snap.hash, reused: snap.reused, origin: snap.origin, sizeBytes: snap.sizeBytes, seconds }));
+    else cli.out(`snapshot ${snap.name} ${snap.hash} ${snap.origin === 'built' ? `built in ${seconds.toFixed(1)} s` : snap.origin === 'registry' ? `(pulled from the registry in ${seconds.toFixed(1)} s)` : '(reused from the cache)'}, ${(snap.sizeBytes / 1e6).toFixed(0)} MB`);
     return 0;
   });
 }

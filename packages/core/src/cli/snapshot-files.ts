@@ -56,8 +56,9 @@ export async function runImport(cli: CliContext, file: string | undefined): Prom
     const t0 = performance.now();
     const snap = await engine.importSnapshot(fromStdin ? process.stdin : createReadStream(file), fromStdin ? 'the archive on stdin' : file);
     const seconds = (performance.now() - t0) / 1000;
-    if (cli.json) cli.out(JSON.stringify({ name: snap.name, hash: snap.hash, reused: snap.reused, sizeBytes: snap.sizeBytes, seconds }));
-    else cli.out(`snapshot ${snap.name} ${snap.hash} ${snap.reused ? 'was stored already' : `imported in ${seconds.toFixed(1)} s`}, ${(snap.sizeBytes / 1e6).toFixed(0)} MB`);
+    const stored = snap.origin === 'cache';
+    if (cli.json) cli.out(JSON.stringify({ name: snap.name, hash: snap.hash, reused: stored, origin: snap.origin, sizeBytes: snap.sizeBytes, seconds }));
+    else cli.out(`snapshot ${snap.name} ${snap.hash} ${stored ? 'was stored already' : `imported in ${seconds.toFixed(1)} s`}, ${(snap.sizeBytes / 1e6).toFixed(0)} MB`);
     return 0;
   });
 }

@@ -223,13 +223,14 @@ export class Engine implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.supply.settle(); // snapshots being obtained, and the registry's pushes
+    await this.supply.settle();
     // Pools first: they stop refilling and wait for branches they are starting, then destroy theirs.
     await Promise.allSettled([...this.pools].map((pool) => pool.close()));
     while (this.resources.length > 0) {
       const resource = this.resources.pop()!;
       await resource.dispose().catch((err) => log('dispose failed: %s', describeCause(err)));
     }
+    await this.supply.settlePushes();
     await this.driver.close().catch((err) => log('driver close failed: %s', describeCause(err)));
     if (this.sessionRecorded) {
       // Empty unless a branch was kept on purpose (then the next engine or `pgbranch gc` reaps it).

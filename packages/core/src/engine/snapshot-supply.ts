@@ -35,9 +35,13 @@ export class SnapshotSupply {
     return pending;
   }
 
-  /** Waits for what is being obtained, and for the registry's pushes. */
+  /** Waits for what is being obtained. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.pending.values()]);
+  }
+
+  /** Waits for the registry's pushes (after branches are gone: a push needs only the stored snapshot). */
+  async settlePushes(): Promise<void> {
     await this.registry?.settle();
   }
 
@@ -45,7 +49,8 @@ export class SnapshotSupply {
     const { driver, registry } = this;
     const cached = await driver.findSnapshot(key.hash);
     if (cached) return new Snapshot(this.ctx, cached, 'cache');
-    // Stored under the hash's lock by the driver (a pull that finds it stored meanwhile keeps the stored one).
+    // Pulled outside the hash's lock, which the driver takes to store it (the lock is not re-entrant); a pull that
+    // finds it stored meanwhile keeps the stored one.
     const pulled = registry && key.kind === 'recipe' ? await registry.pull(key.hash, key.name) : undefined;
     if (pulled) return new Snapshot(this.ctx, pulled, 'registry');
     return withLock(this.layout.lock(key.hash), async () => {

@@ -39,7 +39,9 @@ export class DataImageTransport implements RegistryTransport {
       const entry = tar.entry({ name: ARCHIVE_FILE, size, mode: 0o644 });
       const feeding = pipeline(createReadStream(file), entry).then(() => tar.finalize());
       const changes = [`LABEL ${PORTABLE_LABEL}=${JSON.stringify(JSON.stringify(manifest))}`, 'CMD ["/none"]'];
-      await Promise.all([dockerCommand(['import', ...changes.flatMap((c) => ['--change', c]), '-', ref], { ...this.docker, input: tar }), feeding]);
+      const importing = dockerCommand(['import', ...changes.flatMap((c) => ['--change', c]), '-', ref], { ...this.docker, input: tar });
+      importing.catch(() => tar.destroy()); // a failed import stops the feeding, and closes the archive, at once
+      await Promise.all([importing, feeding]);
       await dockerCommand(['push', ref], this.docker);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -53,9 +55,17 @@ export class DataImageTransport implements RegistryTransport {
     try {
       container = await dockerCommand(['create', ref], this.docker);
       const copy = dockerProcess(['cp', `${container}:/${ARCHIVE_FILE}`, '-'], this.docker);
-      const archive = await firstEntry(copy.stdout, ref);
-      const [imported] = await Promise.all([importArchive(this.driver, archive, ref, hash), copy.done]);
-      return imported.meta;
+      try {
+        const imported = await importArchive(this.driver, await firstEntry(copy.stdout, ref), ref, hash);
+        if (imported.reused) copy.stop(); // stored meanwhile by another process: the rest is not read
+        else await copy.done;
+        return imported.meta;
+      } catch (err) {
+        copy.stop();
+        throw err;
+      } finally {
+        await copy.done.catch(() => undefined);
+      }
     } finally {
       if (container) await dockerCommand(['rm', '-f', container], this.docker).catch(() => undefined);
       await dockerCommand(['rmi', ref], this.docker).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface DockerCommandOptions {
 export interface DockerProcess {
   stdout: Readable;
   done: Promise<{ stderr: string }>;
+  /** Stops the command and lets it end without anyone reading the rest of its output (`done` then rejects). */
+  stop(): void;
 }
 
 /** Failure of a docker command: its stderr is kept for classification (see registryFailure). */
@@ -26,7 +28,7 @@ export class DockerCommandError extends Error {
     readonly reason: 'exit' | 'idle' | 'spawn',
     options?: { cause?: unknown },
   ) {
-    const detail = stderr.trim().split('\n').slice(-3).join(' ').trim();
+    const detail = redact(stderr).trim().split('\n').slice(-3).join(' ').trim();
     super(`docker ${args[0]} ${reason === 'idle' ? 'stopped: no progress' : reason === 'spawn' ? 'could not start' : 'failed'}${detail ? `: ${detail}` : ''}`, options);
   }
 }
@@ -39,11 +41,17 @@ export function dockerProcess(args: string[], options: DockerCommandOptions): Do
   let stderr = '';
   let idle: NodeJS.Timeout | undefined;
   let stalled = false;
+  // Output nobody reads any more would keep the child's pipe, and so its 'close', pending: it is dropped.
+  const stop = (): void => {
+    child.kill('SIGTERM');
+    child.stdout!.unpipe(stdout);
+    child.stdout!.resume();
+  };
   const touch = (): void => {
     clearTimeout(idle);
     idle = setTimeout(() => {
       stalled = true;
-      child.kill('SIGTERM');
+      stop();
     }, options.idleTimeoutMs);
   };
   touch();
@@ -57,7 +65,10 @@ export function dockerProcess(args: string[], options: DockerCommandOptions): Do
     options.input.on('data', touch);
     options.input.pipe(child.stdin!);
     child.stdin!.on('error', () => undefined); // the command's exit says what went wrong
-    options.input.on('error', (err) => child.kill('SIGTERM') && stdout.destroy(err));
+    options.input.on('error', (err) => {
+      stop();
+      stdout.destroy(err);
+    });
   }
   const done = new Promise<{ stderr: string }>((resolve, reject) => {
     child.on('error', (err) => {
@@ -71,7 +82,7 @@ export function dockerProcess(args: string[], options: DockerCommandOptions): Do
     });
   });
   done.catch((err: Error) => stdout.destroy(err));
-  return { stdout, done };
+  return { stdout, done, stop };
 }
 
 /** Runs `docker ARGS` to its end; resolves with its stdout. */
@@ -82,4 +93,12 @@ export async function dockerCommand(args: string[], options: DockerCommandOption
   run.stdout.on('error', () => undefined);
   await run.done;
   return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/** Registry messages can quote signed URLs (blob downloads) and credentials in URLs: none of it is repeated. */
+export function redact(text: string): string {
+  return text
+    .replace(/(\w+:\/\/)[^/\s@"]*@/g, '$1…@')
+    .replace(/(^|[\s"'(])[^\s/@"'(]+:[^\s/@"']*@/g, '$1…@')
+    .replace(/(https?:\/\/[^\s"?]+)\?[^\s"]*/g, '$1?…');
 }

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { redact } from './docker-command.js';
 
 /** The remote snapshot cache of an engine, resolved (see EngineOptions.registry). */
 export interface RegistryOptions {
@@ -6,7 +7,7 @@ export interface RegistryOptions {
   repository: string;
   /** Push snapshots seeded here (false: only pull, e.g. for jobs without write access). */
   push: boolean;
-  /** A registry command that prints nothing for this long is stopped (and the snapshot is seeded here). @default 300 s */
+  /** A registry command that prints nothing for this long is stopped (and the snapshot is seeded here). Docker prints nothing while one layer moves, so it bounds each layer's transfer. @default 900 s */
   idleTimeoutMs: number;
 }
 
@@ -23,10 +24,25 @@ export function resolveRegistry(option: RegistryOption | undefined, env: NodeJS.
   const repository = given.repository ?? (env.PGBRANCH_REGISTRY || undefined);
   if (!repository) return undefined;
   assertRepository(repository);
-  const pushEnv = env.PGBRANCH_REGISTRY_PUSH;
-  const push = given.push ?? !(pushEnv !== undefined && ['0', 'false', 'no', 'off'].includes(pushEnv.toLowerCase()));
-  const idleTimeoutMs = given.idleTimeoutMs ?? (Number(env.PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS) || 300_000);
+  const push = given.push ?? flag(env.PGBRANCH_REGISTRY_PUSH, 'PGBRANCH_REGISTRY_PUSH') ?? true;
+  const idleTimeoutMs = given.idleTimeoutMs ?? positive(env.PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS, 'PGBRANCH_REGISTRY_IDLE_TIMEOUT_MS') ?? 900_000;
+  if (!(Number.isFinite(idleTimeoutMs) && idleTimeoutMs > 0)) throw new UsageError(`registry.idleTimeoutMs must be a positive number of milliseconds, not ${idleTimeoutMs}.`);
   return { repository, push, idleTimeoutMs };
+}
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (!v) return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new UsageError(`${name}=${value} is neither on (1, true) nor off (0, false).`);
+}
+
+function positive(value: string | undefined, name: string): number | undefined {
+  if (!value?.trim()) return undefined;
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new UsageError(`${name}=${value} is not a positive number of milliseconds.`);
+  return n;
 }
 
 /** A repository reference as Docker spells it, without a tag or digest (pgbranch tags by content hash). */
@@ -37,7 +53,7 @@ export function assertRepository(repository: string): void {
   if (!ok) {
     const tagged = /:[^/]*$/.test(repository) && !/^[^/]*:[0-9]+$/.test(repository);
     throw new UsageError(
-      `Registry repository "${repository}" is not an image repository name${tagged ? ' (give it without a tag: snapshots are tagged by their content hash)' : ''}: ` +
+      `Registry repository "${redact(repository)}" is not an image repository name${tagged ? ' (give it without a tag: snapshots are tagged by their content hash)' : ''}: ` +
         'use e.g. ghcr.io/acme/pgbranch-snapshots or 127.0.0.1:5000/snapshots (lower case).',
     );
   }

@@ -26,7 +26,17 @@ export class SnapshotImageTransport implements RegistryTransport {
     const { containers } = this.driver;
     const manifest = manifestOf(snapshot, this.driver.postgresIdentity);
     const [repo, tag] = splitRef(ref);
-    const container = await containers.create(this.driver.storage.mount(snapshot, ''), snapshot.hash, 0, 'build');
+    // Made clean, not only committed clean: engines that still record the container's own configuration in the
+    // image (`container_config`) would otherwise push this machine's labels and host name.
+    const container = await containers.docker.createContainer({
+      Image: containers.snapshotImage(snapshot.hash),
+      Entrypoint: [],
+      Cmd: ['true'],
+      User: containers.image.user,
+      Hostname: 'pgbranch',
+      HostConfig: { NetworkMode: 'none' },
+      Labels: Object.fromEntries(LOCAL_LABELS.map((k) => [k, ''])),
+    });
     try {
       await container.commit({ repo, tag, changes: portableChanges(manifest, containers.image.bindir, containers.image.user) });
       await dockerCommand(['push', ref], this.docker);
@@ -39,7 +49,15 @@ export class SnapshotImageTransport implements RegistryTransport {
   async pull(ref: string, hash: string): Promise<StoredSnapshot> {
     await dockerCommand(['pull', ref], this.docker);
     try {
-      const labels = (await this.driver.containers.docker.getImage(ref).inspect()).Config?.Labels ?? {};
+      const { docker, image } = this.driver.containers;
+      const pulled = await docker.getImage(ref).inspect();
+      // Its programs run here (the password is set by the image's own postgres): they must be the Postgres image's.
+      const base = (await docker.getImage(image.image).inspect()).RootFS?.Layers ?? [];
+      const layers = pulled.RootFS?.Layers ?? [];
+      if (base.length === 0 || base.some((layer, i) => layers[i] !== layer)) {
+        throw new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} is not built on ${image.image}: it was not pushed by pgbranch's docker driver with this image, and is not run.`);
+      }
+      const labels = pulled.Config?.Labels ?? {};
       const text = labels[PORTABLE_LABEL];
       if (!text) throw new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} carries no pgbranch snapshot: it was not pushed by pgbranch's docker driver.`);
       const manifest = JSON.parse(text) as SnapshotManifest;
@@ -54,9 +72,12 @@ export class SnapshotImageTransport implements RegistryTransport {
   }
 }
 
+/** Labels that say which cache directory, machine and process made an image: none of them travels. */
+const LOCAL_LABELS = [LABEL.cacheDir, LABEL.cacheId, LABEL.session, LABEL.ownerPid, LABEL.meta, LABEL.ephemeralOwner, LABEL.createdAt];
+
 /** Labels of this cache directory blanked (commit cannot remove labels), the manifest added, and a command that serves the data. */
 function portableChanges(manifest: SnapshotManifest, bindir: string, user: string): string[] {
-  const blank = [LABEL.cacheDir, LABEL.cacheId, LABEL.session, LABEL.ownerPid, LABEL.meta, LABEL.ephemeralOwner].map((k) => `LABEL ${k}=""`);
+  const blank = LOCAL_LABELS.map((k) => `LABEL ${k}=""`);
   return [
     ...blank,
     `LABEL ${LABEL.kind}="portable-snapshot"`,

@@ -10,6 +10,8 @@ import { SnapshotImageTransport } from './snapshot-image.js';
 import type { RegistryTransport } from './transport.js';
 
 const log = logger('registry');
+/** Where dockerode goes when nothing names an engine. */
+const DEFAULT_DOCKER_HOST = process.platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock';
 
 /** Where a warning goes: the user's terminal (a registry problem never fails a run, but must not pass unseen). */
 export type Warn = (message: string) => void;
@@ -23,6 +25,7 @@ const toStderr: Warn = (message) => void process.stderr.write(`pgbranch: warning
  */
 export class SnapshotRegistry {
   private readonly transport: RegistryTransport;
+  private readonly tagSuffix: string;
   private readonly pushes = new Set<Promise<void>>();
   /** After a failure that will not mend within a run (unreachable, refused), nothing more is tried. */
   private disabled = false;
@@ -33,18 +36,27 @@ export class SnapshotRegistry {
     dockerHost: string | undefined,
     private readonly warn: Warn = toStderr,
   ) {
-    const docker = { dockerHost, idleTimeoutMs: options.idleTimeoutMs };
     const imageStored = driver.name === 'docker' && (driver as DockerDriver).storage.kind === 'image';
+    // The docker driver's transport mixes the CLI and dockerode: both must reach the same engine, whatever the
+    // CLI's current context says.
+    const host = driver.name === 'docker' ? (dockerHost ?? process.env.DOCKER_HOST ?? DEFAULT_DOCKER_HOST) : dockerHost;
+    const docker = { dockerHost: host, idleTimeoutMs: options.idleTimeoutMs };
     this.transport = imageStored ? new SnapshotImageTransport(driver as DockerDriver, docker) : new DataImageTransport(driver, docker);
+    // Two formats for one hash (docker image and bind storage share hashes): tagged apart, so neither overwrites the other.
+    this.tagSuffix = imageStored ? '' : '-archive';
   }
 
   /** The snapshot `hash` pulled from the registry and stored here, or undefined (not there, or the registry failed: warned). */
   async pull(hash: string, name: string): Promise<StoredSnapshot | undefined> {
     if (this.disabled) return undefined;
-    const ref = snapshotRef(this.options.repository, hash);
+    const ref = snapshotRef(this.options.repository, hash + this.tagSuffix);
     const started = Date.now();
     try {
-      const stored = await this.transport.pull(ref, hash);
+      const stored = await this.transport.pull(ref, hash).catch((err: unknown) => {
+        if (!vanished(err)) throw err;
+        log('%s vanished after its pull (another process removed the tag): pulling again', ref);
+        return this.transport.pull(ref, hash);
+      });
       log('pulled %s in %d ms', ref, Date.now() - started);
       return stored;
     } catch (err) {
@@ -61,7 +73,7 @@ export class SnapshotRegistry {
   /** Pushes a snapshot seeded here, in the background (see settle()). */
   push(snapshot: StoredSnapshot): void {
     if (this.disabled || !this.options.push || snapshot.kind !== 'recipe' || snapshot.ephemeralOwner) return;
-    const ref = snapshotRef(this.options.repository, snapshot.hash);
+    const ref = snapshotRef(this.options.repository, snapshot.hash + this.tagSuffix);
     const started = Date.now();
     const pushing = this.transport.push(snapshot, ref).then(
       () => log('pushed %s in %d ms', ref, Date.now() - started),
@@ -84,4 +96,10 @@ export class SnapshotRegistry {
     if (['PGBRANCH_REGISTRY_UNREACHABLE', 'PGBRANCH_REGISTRY_NO_DOCKER', 'PGBRANCH_REGISTRY_STALLED'].includes(code)) this.disabled = true;
     this.warn(message);
   }
+}
+
+/** An image that was pulled a moment ago is gone: another process on the same engine untagged it after its own pull. */
+function vanished(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${(err as { stderr?: string }).stderr ?? ''}` : '';
+  return (err as { statusCode?: number })?.statusCode === 404 || /no such image/i.test(text);
 }

@@ -48,9 +48,10 @@ export async function startRun(options: RunnerOptions, place: RunPlace): Promise
     end: () =>
       (ended ??= (async () => {
         const { summary, kept } = runSummary(server);
-        await server.close();
+        // Printed before closing: closing waits for a registry push, which a runner's own timeout may cut short.
         const lines = [...(summary && (options.summary ?? true) ? [summary] : []), ...kept];
         process.stdout.write(lines.map((l) => l + '\n').join(''));
+        await server.close();
       })()),
   };
 }

@@ -33,9 +33,9 @@ export class ImageLayers implements DockerStorage {
   }
 
   async find(hash: string): Promise<StoredSnapshot | undefined> {
+    // The tag carries the fingerprint of this cache directory's password: an image under it has data this cache's
+    // password opens, whichever copy of the cache directory committed it (a CI cache restored on another runner).
     const inspected = await this.docker.getImage(this.containers.snapshotImage(hash)).inspect().catch(() => undefined);
-    // Another cache directory's image (another machine sharing this engine): its data has another password.
-    if (!madeBy(inspected?.Config?.Labels ?? undefined, this.containers.cache)) return undefined;
     const meta = inspected?.Config?.Labels?.[LABEL.meta];
     return meta ? (JSON.parse(meta) as StoredSnapshot) : undefined;
   }

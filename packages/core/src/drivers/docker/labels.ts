@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** Labels on every container and image pgbranch makes, so reaping and gc can find them after a crash. */
 export const LABEL = {
   managed: 'org.pgbranch.managed',
@@ -57,16 +58,25 @@ export function madeBy(labels: Record<string, string> | undefined, cache: CacheI
 }
 
 /**
- * The tag of a stored snapshot's image in {@link SNAPSHOT_REPO}: its hash, and the identity of the cache directory that
- * made it. Cache directories share hashes (a hash is the
+ * 16 hex digits of sha256 of a cache directory's superuser password: what a snapshot image's data opens with, without
+ * revealing the password.
+ */
+export function passwordFingerprint(password: string): string {
+  return createHash('sha256').update(password).digest('hex').slice(0, 16);
+}
+
+/**
+ * The tag of a stored snapshot's image in {@link SNAPSHOT_REPO}: its hash, and the fingerprint of the password its data
+ * carries (see passwordFingerprint). Copies of one cache directory share it (a CI cache restored on another runner:
+ * same password, so its images work there too); containers and reaping go by the machine-bound identity instead. Cache directories share hashes (a hash is the
  * same on every machine for the same recipe and image) and may share an engine: one tag for all would let each
  * retag, and start, another's image, whose data carries another password.
  */
-export function snapshotImageTag(hash: string, cacheId: string): string {
-  return cacheId ? `${hash}-${cacheId.slice(0, 12)}` : hash;
+export function snapshotImageTag(hash: string, fingerprint: string): string {
+  return `${hash}-${fingerprint}`;
 }
 
 /** The image of a stored snapshot (image storage), as {@link snapshotImageTag} names it. */
-export function snapshotTag(hash: string, cacheId: string): string {
-  return `${SNAPSHOT_REPO}:${snapshotImageTag(hash, cacheId)}`;
+export function snapshotTag(hash: string, fingerprint: string): string {
+  return `${SNAPSHOT_REPO}:${snapshotImageTag(hash, fingerprint)}`;
 }

@@ -14,7 +14,7 @@ import { stopCleanly, waitForServer } from './containers.js';
 import { dockerCliSync } from './docker-cli.js';
 import type { DockerOptions } from './docker-options.js';
 import type { ImageInfo } from './image-probe.js';
-import { LABEL, ownerLabels, snapshotTag, type CacheIdentity } from './labels.js';
+import { LABEL, ownerLabels, passwordFingerprint, snapshotTag, type CacheIdentity } from './labels.js';
 
 /** What the containers of one driver share: settled once when the driver is made. */
 export interface ServerContainersConfig {
@@ -73,7 +73,7 @@ export class ServerContainers {
 
   /** The image of this cache directory's stored snapshot `hash` (image storage). */
   snapshotImage(hash: string): string {
-    return snapshotTag(hash, this.config.cacheId);
+    return snapshotTag(hash, passwordFingerprint(this.config.password));
   }
 
   /** Labels for something this engine makes (found by them after a crash). */

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { logger } from '../../log.js';
 import type { StoredSnapshot } from '../../snapshot/stored-snapshot.js';
-import { LABEL, SNAPSHOT_REPO, snapshotImageTag } from './labels.js';
+import { LABEL, passwordFingerprint, SNAPSHOT_REPO, snapshotImageTag } from './labels.js';
 import type { ServerContainers } from './server-containers.js';
 
 const log = logger('docker');
@@ -20,7 +20,7 @@ export async function commitSnapshot(containers: ServerContainers, container: Do
     ...(ephemeralOwner ? { [LABEL.ephemeralOwner]: ephemeralOwner } : {}),
   });
   const changes = Object.entries({ ...labels, [LABEL.meta]: JSON.stringify(stored) }).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`);
-  await container.commit({ repo: SNAPSHOT_REPO, tag: snapshotImageTag(meta.hash, containers.cache.id), changes });
+  await container.commit({ repo: SNAPSHOT_REPO, tag: snapshotImageTag(meta.hash, passwordFingerprint(containers.password)), changes });
   const image = containers.snapshotImage(meta.hash);
   const size = (await containers.docker.getImage(image).inspect()).Size;
   log('committed %s (%d bytes)', image, size);
