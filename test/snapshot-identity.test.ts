@@ -66,7 +66,7 @@ describe('what identifies a snapshot: its recipe (init included) by hash, and th
     const asJest = await PoolServer.start({ engine: { cacheDir }, recipes: { default: { name: 'jest', sql: [RECIPE] } }, pool: { warm: 0 } });
     try {
       expect(asJest.snapshotInfo()[0]).toMatchObject({ name: 'jest', hash: built.hash, reused: true });
-      expect(runSummary(asJest).summary).toMatch(new RegExp(`snapshot jest reused \\(${built.hash.slice(0, 12)}\\)`));
+      expect(runSummary(asJest).summary).toMatch(new RegExp(`snapshot jest reused from the cache \\(${built.hash.slice(0, 12)}\\)`));
     } finally {
       await asJest.close();
     }
