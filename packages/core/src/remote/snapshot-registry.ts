@@ -27,7 +27,7 @@ export class SnapshotRegistry {
   private readonly transport: RegistryTransport;
   private readonly tagSuffix: string;
   private readonly pushes = new Set<Promise<void>>();
-  /** After a failure that will not mend within a run (unreachable, refused), nothing more is tried. */
+  /** After a failure that will not mend within a run (unreachable, no engine, stalled), nothing more is tried. */
   private disabled = false;
 
   constructor(

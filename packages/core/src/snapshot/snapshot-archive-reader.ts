@@ -5,7 +5,7 @@ import { describeCause, PgbranchError, SnapshotArchiveError } from '../errors.js
 import { dataEntryProblem } from './data-entry.js';
 import { ARCHIVE_FORMAT, DIGEST_ENTRY, MANIFEST_ENTRY, type SnapshotManifest } from './snapshot-archive.js';
 import { TarDigestTap } from './tar-digest-tap.js';
-import { writeChunk } from './tar-feed.js';
+import { copyEntry } from './tar-feed.js';
 
 /** A snapshot archive being read (see readSnapshotArchive). */
 export interface SnapshotArchiveReader {
@@ -89,14 +89,7 @@ export function readSnapshotArchive(input: Readable, source = 'the snapshot arch
       const refused = dataEntryProblem(header);
       if (refused) throw problem('PGBRANCH_ARCHIVE_INVALID', `it holds ${refused}`);
       const sink = out.entry({ name: header.name, type: header.type, mode: header.mode, size: header.size, linkname: header.linkname, mtime: header.mtime });
-      const finished = new Promise<void>((resolve, reject) => {
-        sink.on('finish', resolve);
-        sink.on('error', reject);
-      });
-      finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
-      for await (const chunk of entry) await writeChunk(sink, chunk);
-      sink.end();
-      await finished;
+      await copyEntry(entry, sink);
     }
     if (index === 0) throw problem('PGBRANCH_ARCHIVE_INVALID', 'its tar has no entries');
     if (recorded === undefined) throw problem('PGBRANCH_ARCHIVE_CORRUPT', `it ends without its ${DIGEST_ENTRY} entry (truncated?)`);

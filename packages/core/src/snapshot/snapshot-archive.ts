@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import { extract, pack, type Headers, type Pack } from 'tar-stream';
 import type { StoredSnapshot } from './stored-snapshot.js';
 import { dataEntryProblem } from './data-entry.js';
-import { feedTar, writeChunk } from './tar-feed.js';
+import { copyEntry, feedTar } from './tar-feed.js';
 
 /** The first entry of a snapshot archive. */
 export const MANIFEST_ENTRY = 'pgbranch-snapshot.json';
@@ -108,14 +108,7 @@ async function fillBody(body: Pack, manifest: SnapshotManifest, dataTar: Readabl
       linkname: header.type === 'symlink' ? header.linkname : undefined,
       mtime: header.mtime,
     });
-    const finished = new Promise<void>((resolve, reject) => {
-      sink.on('finish', resolve);
-      sink.on('error', reject);
-    });
-    finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
-    for await (const chunk of entry) await writeChunk(sink, chunk);
-    sink.end();
-    await finished;
+    await copyEntry(entry, sink);
   }
   body.finalize();
 }

@@ -24,6 +24,18 @@ export async function writeChunk(sink: NodeJS.WritableStream & { destroyed?: boo
   if (!sink.write(chunk)) await drained(sink);
 }
 
+/** Copies one entry's contents into a packed entry and waits until the packer took it all. */
+export async function copyEntry(entry: AsyncIterable<Buffer>, sink: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  const finished = new Promise<void>((resolve, reject) => {
+    sink.on('finish', resolve);
+    sink.on('error', reject);
+  });
+  finished.catch(() => undefined); // awaited below, after the contents: a failure meanwhile must not go unhandled
+  for await (const chunk of entry) await writeChunk(sink, chunk);
+  sink.end();
+  await finished;
+}
+
 /** Resolves when a writable drains or closes, rejects when it fails; its listeners go either way. */
 function drained(sink: NodeJS.EventEmitter): Promise<void> {
   return new Promise((resolve, reject) => {
