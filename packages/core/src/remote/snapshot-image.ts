@@ -5,6 +5,7 @@ import { rekeyAndCommit } from '../drivers/docker/rekey-container.js';
 import { withLock } from '../cache/lock.js';
 import { RegistryError } from '../errors.js';
 import { manifestOf, storedOf, type SnapshotManifest } from '../snapshot/snapshot-archive.js';
+import { parseManifest } from '../snapshot/snapshot-archive-reader.js';
 import { assertHash, assertSameBuild } from './portable-snapshots.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { dockerCommand, type DockerCommandOptions } from './docker-command.js';
@@ -60,7 +61,7 @@ export class SnapshotImageTransport implements RegistryTransport {
       const labels = pulled.Config?.Labels ?? {};
       const text = labels[PORTABLE_LABEL];
       if (!text) throw new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} carries no pgbranch snapshot: it was not pushed by pgbranch's docker driver.`);
-      const manifest = JSON.parse(text) as SnapshotManifest;
+      const manifest = parseManifest(text, (_code, detail) => new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} carries a broken snapshot manifest: ${detail}.`));
       assertSameBuild(manifest, this.driver, ref);
       assertHash(manifest, hash, ref);
       const { containers } = this.driver;

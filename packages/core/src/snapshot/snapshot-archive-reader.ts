@@ -120,7 +120,8 @@ async function small(entry: Entry): Promise<string> {
 
 const HASH = /^[0-9a-f]{8,64}$/;
 
-function parseManifest(text: string, problem: (code: 'PGBRANCH_ARCHIVE_INVALID' | 'PGBRANCH_ARCHIVE_FORMAT', detail: string) => Error): SnapshotManifest {
+/** A manifest's JSON, checked field by field (an archive's first entry, or a pushed image's label). */
+export function parseManifest(text: string, problem: (code: 'PGBRANCH_ARCHIVE_INVALID' | 'PGBRANCH_ARCHIVE_FORMAT', detail: string) => Error): SnapshotManifest {
   let m: Partial<SnapshotManifest> & { format?: unknown };
   try {
     m = JSON.parse(text) as typeof m;
