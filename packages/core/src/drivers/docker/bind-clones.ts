@@ -19,6 +19,7 @@ import type { BranchPlace, DockerStorage } from './docker-storage.js';
 import { initdbContainer } from './initdb-container.js';
 import { rekeyOnHost } from './rekey-container.js';
 import type { ServerContainers } from './server-containers.js';
+import { ownerIds } from './small-tar.js';
 
 /**
  * Snapshots are data directories in the cache (SnapshotDirs, as with the local driver); a branch's data is a
@@ -39,7 +40,7 @@ export class BindClones implements DockerStorage {
   ) {
     this.dirs = new SnapshotDirs(containers.layout);
     const { image } = containers;
-    const [uid, gid] = image.user.split(':').map(Number) as [number, number];
+    const [uid, gid] = ownerIds(image.user);
     this.owner = { uid, gid, user: `${image.image} postgres`, dropped: process.getuid?.() === 0 };
   }
 

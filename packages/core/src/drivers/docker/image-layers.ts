@@ -16,6 +16,7 @@ import { cacheFilters, LABEL, madeBy } from './labels.js';
 import { commitSnapshot } from './snapshot-commit.js';
 import { rekeyAndCommit } from './rekey-container.js';
 import type { ServerContainers } from './server-containers.js';
+import { ownerIds } from './small-tar.js';
 
 /**
  * Snapshots are images committed from a seeded container, with their metadata in a label; a branch's data
@@ -115,7 +116,7 @@ export class ImageLayers implements DockerStorage {
         data.destroy();
         return stored;
       }
-      const [uid, gid] = this.containers.image.user.split(':').map(Number) as [number, number];
+      const [uid, gid] = ownerIds(this.containers.image.user);
       const into = CONTAINER_DATA_DIR.slice(1, CONTAINER_DATA_DIR.lastIndexOf('/'));
       return rekeyAndCommit(this.containers, this.containers.image.image, meta, (container) =>
         receive(data, verified, () => putStream(container, rebaseDataTar(data, into, { uid, gid }))),

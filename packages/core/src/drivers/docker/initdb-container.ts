@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
-import { pack } from 'tar-stream';
 import { scramVerifier } from '../../cache/scram-verifier.js';
 import { INITDB_ARGS } from '../../snapshot/postgres-settings.js';
 import { CONTAINER_DATA_DIR } from './container-spec.js';
 import type { ServerContainers } from './server-containers.js';
+import { ownerIds, tarOf } from './small-tar.js';
 
 /** A data directory on this host (bind storage), with the superuser password file beside it. */
 export interface InitdbOnHost {
@@ -37,7 +37,7 @@ export async function initdbContainer(containers: ServerContainers, onHost?: Ini
     Labels: containers.labels('build'),
   });
   if (onHost) return container;
-  const [uid, gid] = image.user.split(':').map(Number) as [number, number];
+  const [uid, gid] = ownerIds(image.user);
   await container.putArchive(
     await tarOf([
       { name: dir.slice(1) + '/', type: 'directory', mode: 0o700, uid, gid },
@@ -46,26 +46,4 @@ export async function initdbContainer(containers: ServerContainers, onHost?: Ini
     { path: '/' },
   );
   return container;
-}
-
-interface TarEntry {
-  name: string;
-  type: 'file' | 'directory';
-  mode: number;
-  uid: number;
-  gid: number;
-  content?: string;
-}
-
-/** A small tar archive (to create owned directories and files in a container without a shell as root). */
-function tarOf(entries: TarEntry[]): Promise<Buffer> {
-  const archive = pack();
-  for (const e of entries) archive.entry({ name: e.name, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid }, e.content ?? '');
-  archive.finalize();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    archive.on('data', (c) => chunks.push(c as Buffer));
-    archive.on('end', () => resolve(Buffer.concat(chunks)));
-    archive.on('error', reject);
-  });
 }

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pack } from 'tar-stream';
 import { rekeyFailure, rekeyStatement } from '../../cache/rekey-statement.js';
 import { PgbranchError } from '../../errors.js';
 import { DATABASE } from '../../snapshot/postgres-settings.js';
@@ -11,6 +10,7 @@ import { CONTAINER_DATA_DIR } from './container-spec.js';
 import { containerLogs } from './containers.js';
 import type { ServerContainers } from './server-containers.js';
 import { commitSnapshot } from './snapshot-commit.js';
+import { ownerIds, tarOf } from './small-tar.js';
 
 /** Where the data directory's parent is inside containers (`/var/lib/pgbranch`). */
 const CONTAINER_DIR = CONTAINER_DATA_DIR.slice(0, CONTAINER_DATA_DIR.lastIndexOf('/'));
@@ -34,7 +34,7 @@ export async function rekeyAndCommit(
   putData?: (container: Docker.Container) => Promise<void>,
 ): Promise<StoredSnapshot> {
   const { image } = containers;
-  const [uid, gid] = ownerOf(image.user);
+  const [uid, gid] = ownerIds(image.user);
   const container = await containers.docker.createContainer({
     Image: sourceImage,
     Entrypoint: [],
@@ -44,7 +44,12 @@ export async function rekeyAndCommit(
     Labels: containers.labels('build'),
   });
   try {
-    await container.putArchive(await statementTar(rekeyStatement(containers.password), uid, gid), { path: '/' });
+    // The statement file and its directory, owned by the image's postgres user.
+    const statement = await tarOf([
+      { name: `${CONTAINER_DIR.slice(1)}/`, type: 'directory', mode: 0o700, uid, gid },
+      { name: STATEMENT_FILE.slice(1), type: 'file', mode: 0o600, uid, gid, content: rekeyStatement(containers.password) },
+    ]);
+    await container.putArchive(statement, { path: '/' });
     if (putData) await putData(container);
     await runRekey(container, meta.name);
     return await commitSnapshot(containers, container, meta);
@@ -95,22 +100,4 @@ async function runRekey(container: Docker.Container, what: string): Promise<void
   const logs = await containerLogs(container, 200);
   const failure = rekeyFailure(logs) ?? (result.StatusCode === 0 ? undefined : `exit ${result.StatusCode}: ${logs.split('\n').slice(-3).join(' | ')}`);
   if (failure) throw new PgbranchError('PGBRANCH_REKEY_FAILED', `Could not set this cache directory's password in snapshot ${what} (postgres --single in a container): ${failure}`);
-}
-
-function ownerOf(user: string): [number, number] {
-  return user.split(':').map(Number) as [number, number];
-}
-
-/** The statement file (and its directory), owned by the image's postgres user. */
-function statementTar(statement: string, uid: number, gid: number): Promise<Buffer> {
-  const archive = pack();
-  archive.entry({ name: `${CONTAINER_DIR.slice(1)}/`, type: 'directory', mode: 0o700, uid, gid });
-  archive.entry({ name: STATEMENT_FILE.slice(1), type: 'file', mode: 0o600, uid, gid }, statement);
-  archive.finalize();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    archive.on('data', (c: Buffer) => chunks.push(c));
-    archive.on('end', () => resolve(Buffer.concat(chunks)));
-    archive.on('error', reject);
-  });
 }
