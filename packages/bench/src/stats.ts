@@ -6,3 +6,10 @@ export function methodResult(method: string, samples: number[], extra: Omit<Part
   return { method, unit: 'ms', ...extra, samples, summary: summarize(samples) };
 }
 
+
+/** The median (the mean of the middle two for an even count), for ratios of methods measured in the same run. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createEngine, type EngineOptions } from '@pgbranch/core';
-import { methodResult } from '../stats.js';
+import { median, methodResult } from '../stats.js';
 import type { MethodResult, Scenario } from '../types.js';
 import { bulkRecipe, fixture, query, usableTargets, type Target } from './common.js';
 
@@ -88,9 +88,3 @@ export const scale: Scenario = {
     };
   },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -11,6 +11,7 @@ import { RegistryError } from '../errors.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { manifestOf, writeSnapshotArchive } from '../snapshot/snapshot-archive.js';
 import { dockerCommand, dockerProcess, type DockerCommandOptions } from './docker-command.js';
+import { feedTar } from '../snapshot/tar-feed.js';
 import { importArchive } from './portable-snapshots.js';
 import { PORTABLE_LABEL, type RegistryTransport } from './transport.js';
 
@@ -90,7 +91,6 @@ function firstEntry(tar: Readable, ref: string): Promise<Readable> {
     });
     reader.on('finish', () => found || reject(new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} holds no snapshot archive: it was not pushed by pgbranch.`)));
     reader.on('error', reject);
-    tar.on('error', (err: Error) => reader.destroy(err));
-    tar.pipe(reader);
+    feedTar(tar, reader);
   });
 }

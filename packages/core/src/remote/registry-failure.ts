@@ -1,5 +1,6 @@
 import { describeCause, RegistryError } from '../errors.js';
 import { DockerCommandError, redact } from './docker-command.js';
+import { registryHost } from './registry-options.js';
 
 /** How a registry command failed: the snapshot is not there (not an error), or the registry cannot be used. */
 export type RegistryOutcome = { kind: 'missing' } | { kind: 'failed'; error: RegistryError };
@@ -29,7 +30,7 @@ export function registryFailure(err: unknown, ref: string, during: string): Regi
   if (NO_DAEMON.test(evidence)) return failed('PGBRANCH_REGISTRY_NO_DOCKER', `Snapshot registry: ${during} ${ref} needs a Docker engine, and none answers (${lastLine(text)}); start Docker or unset the registry`, err);
   if ((MISSING.test(evidence) && !UNAUTHORIZED.test(evidence)) || (during !== 'pushing' && HUB_MISSING.test(evidence))) return { kind: 'missing' };
   if (UNAUTHORIZED.test(evidence)) {
-    return failed('PGBRANCH_REGISTRY_UNAUTHORIZED', `Snapshot registry: ${during} ${ref} was refused (${lastLine(text)}); log the Docker CLI in to the registry (\`docker login ${hostOf(ref)}\`) with an account that may ${during === 'pushing' ? 'push' : 'pull'}`, err);
+    return failed('PGBRANCH_REGISTRY_UNAUTHORIZED', `Snapshot registry: ${during} ${ref} was refused (${lastLine(text)}); log the Docker CLI in to the registry (\`docker login ${registryHost(ref) ?? 'docker.io'}\`) with an account that may ${during === 'pushing' ? 'push' : 'pull'}`, err);
   }
   if (UNREACHABLE.test(evidence)) {
     return failed('PGBRANCH_REGISTRY_UNREACHABLE', `Snapshot registry: ${during} ${ref}: the registry is not reachable (${lastLine(text)}); check its address and that it runs`, err);
@@ -43,9 +44,4 @@ function failed(code: string, message: string, cause: unknown): RegistryOutcome 
 
 function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).slice(-1)[0]?.replace(/^Error( response from daemon)?:\s*/i, '').trim() ?? '';
-}
-
-function hostOf(ref: string): string {
-  const first = ref.split('/')[0]!;
-  return /[.:]|^localhost$/.test(first) && ref.includes('/') ? first : 'docker.io';
 }

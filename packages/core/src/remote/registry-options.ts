@@ -47,8 +47,8 @@ function positive(value: string | undefined, name: string): number | undefined {
 
 /** A repository reference as Docker spells it, without a tag or digest (pgbranch tags by content hash). */
 export function assertRepository(repository: string): void {
-  const parts = repository.split('/');
-  const host = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? parts.shift()! : undefined;
+  const host = registryHost(repository);
+  const parts = repository.split('/').slice(host === undefined ? 0 : 1);
   const ok = (host === undefined || HOST.test(host)) && parts.length > 0 && parts.every((p) => COMPONENT.test(p));
   if (!ok) {
     const tagged = /:[^/]*$/.test(repository) && !/^[^/]*:[0-9]+$/.test(repository);
@@ -57,6 +57,12 @@ export function assertRepository(repository: string): void {
         'use e.g. ghcr.io/acme/pgbranch-snapshots or 127.0.0.1:5000/snapshots (lower case).',
     );
   }
+}
+
+/** The registry host of a repository or image reference (its first part, when that names a host), as Docker reads it. */
+export function registryHost(reference: string): string | undefined {
+  const first = reference.split('/')[0]!;
+  return reference.includes('/') && /[.:]|^localhost$/.test(first) ? first : undefined;
 }
 
 /** The image reference of one snapshot in the repository. */

@@ -50,7 +50,8 @@ export class SnapshotImageTransport implements RegistryTransport {
   async pull(ref: string, hash: string): Promise<StoredSnapshot> {
     await dockerCommand(['pull', ref], this.docker);
     try {
-      const { docker, image } = this.driver.containers;
+      const { containers } = this.driver;
+      const { docker, image } = containers;
       const pulled = await docker.getImage(ref).inspect();
       // Its programs run here (the password is set by the image's own postgres): they must be the Postgres image's.
       const base = (await docker.getImage(image.image).inspect()).RootFS?.Layers ?? [];
@@ -64,7 +65,6 @@ export class SnapshotImageTransport implements RegistryTransport {
       const manifest = parseManifest(text, (_code, detail) => new RegistryError('PGBRANCH_REGISTRY_FAILED', `Image ${ref} carries a broken snapshot manifest: ${detail}.`));
       assertSameBuild(manifest, this.driver, ref);
       assertHash(manifest, hash, ref);
-      const { containers } = this.driver;
       return await withLock(containers.layout.lock(hash), async () => (await this.driver.findSnapshot(hash)) ?? (await rekeyAndCommit(containers, ref, storedOf(manifest))));
     } finally {
       // Untags only: the layers stay as the stored snapshot's parent.

@@ -1,4 +1,5 @@
 import { summarize } from '@pgbranch/core/runner';
+import { median } from '../../stats.js';
 
 /**
  * What a per-file overhead is measured against, as the reference's timed runs in round order: the floor (a shared
@@ -21,12 +22,6 @@ export function perFileOverhead(samples: number[], reference: number[] | undefin
   if (pairs === 0) return undefined;
   const differences = Array.from({ length: pairs }, (_, i) => (samples[i]! - reference[i]!) / files);
   return median(differences);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** "+12 ms/file" (signed, whole ms), or "n/a" without a reference. */
