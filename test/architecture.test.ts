@@ -13,7 +13,7 @@ const MAX_LINES = 300;
  * Of the files at the root, errors and log sit below everything, options (EngineOptions) above the drivers whose
  * options it resolves, index and client (the package's entry points) above everything.
  */
-const LAYERS = ['system', 'cloners', 'snapshot', 'cache', 'drivers', 'remote', 'options.ts', 'branch', 'pool', 'named', 'engine', 'keeper', 'server', 'runner', 'cli'];
+const LAYERS = ['system', 'cloners', 'snapshot', 'cache', 'drivers', 'remote', 'options.ts', 'diff', 'branch', 'pool', 'named', 'engine', 'keeper', 'server', 'runner', 'cli'];
 const BELOW_ALL = ['errors.ts', 'log.ts'];
 
 describe('packages/core/src architecture', () => {
