@@ -56,7 +56,7 @@ export interface NamedAccess {
 }
 
 function label(snap: StoredSnapshot): string {
-  return `snapshot ${snap.name} (${snap.hash.slice(0, 12)})`;
+  return snap.kind === 'recipe' ? `snapshot ${snap.name} (${snap.hash.slice(0, 12)})` : `snapshot ${snap.name}`;
 }
 
 /** Runs `fn` against a short-lived server on a clone of `snap` (the common ancestor a diff compares with). */
