@@ -30,7 +30,7 @@ export interface ApplyMergeOptions {
  * (firing them again would, say, log an audit row twice or bump a counter again), and rows of a parent and its children
  * arrive in table order, not dependency order. Foreign keys are then checked by hand (fk-check.ts). Triggers
  * declared ENABLE ALWAYS or ENABLE REPLICA still fire, as their owners asked. The connection must be a superuser's
- * (pgbranch's own admin connection is).
+ * (pgbranch's own admin connection is) and not inside a transaction of its own.
  */
 export async function applyMergePlan(client: pg.ClientBase, plan: MergePlan, options: ApplyMergeOptions = {}): Promise<RowCounts> {
   const progress = options.onProgress ?? (() => {});
