@@ -5,7 +5,7 @@ import { withClients } from '../diff/connect.js';
 import { compareSides, describeDiff, diffDatabases } from '../diff/diff.js';
 import { relativeChanges } from '../diff/relative.js';
 import { compareSchemas } from '../diff/schema-stub.js';
-import { applyMergePlan } from '../diff/merge-stub.js';
+import { applyMergePlan } from '../diff/merge/index.js';
 import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
