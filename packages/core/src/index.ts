@@ -11,6 +11,7 @@ export * from './errors.js';
 export { Pool, type PoolOptions, type PoolStats } from './pool/pool.js';
 export { Lease } from './pool/lease.js';
 export type { LatencySummary } from './pool/latency.js';
-export { NamedBranches, BranchNotFoundError, type NamedBranchInfo, type NamedBranchState, type CreateNamedOptions } from './named/named-branches.js';
+export { NamedBranches, BranchNotFoundError, type NamedBranchInfo, type NamedBranchState, type CreateNamedOptions, type MergeOptions, type MergeResult, type MergeStrategy } from './named/named-branches.js';
+export { formatDiff, summarizeDiff } from './diff/format.js';
 export { Keeper, type KeeperOptions, type KeeperEvent } from './keeper/keeper.js';
 export type { DatabaseDiff, DiffOptions, DiffStats, TableDiff, RowChangeView, SchemaChange, SchemaConflict, RowConflict, SchemaObject, SchemaObjectKind } from './diff/types.js';
