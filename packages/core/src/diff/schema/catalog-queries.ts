@@ -38,7 +38,7 @@ export interface ConstraintRow {
   schema: string; table: string; name: string; type: 'p' | 'u' | 'c' | 'f' | 'x'; definition: string;
   ref_schema: string | null; ref_table: string | null;
 }
-export interface IndexRow { schema: string; name: string; table: string; definition: string }
+export interface IndexRow { schema: string; name: string; table: string; definition: string; on_view: boolean }
 export interface FunctionRow { schema: string; name: string; kind: 'f' | 'p' | 'w'; arguments: string; definition: string }
 export interface ViewRow {
   schema: string; name: string; materialized: boolean; definition: string; options: string[] | null; depends: string[] | null;
@@ -116,7 +116,8 @@ const QUERIES: Record<(typeof CATALOG_PARTS)[number], string> = {
       LEFT JOIN pg_class rc ON rc.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
     WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND k.conislocal AND k.conparentid = 0 AND ${userRelation('c', 'n')}`,
 
-  indexes: `SELECT n.nspname AS schema, ic.relname AS name, c.relname AS table, pg_get_indexdef(x.indexrelid) AS definition
+  indexes: `SELECT n.nspname AS schema, ic.relname AS name, c.relname AS table, pg_get_indexdef(x.indexrelid) AS definition,
+      c.relkind = 'm' AS on_view
     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'm') AND ${userRelation('c', 'n')}

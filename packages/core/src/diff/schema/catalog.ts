@@ -57,6 +57,7 @@ export function catalogObjects(rows: CatalogRows): SchemaObject[] {
     out.push({
       kind: 'index', id: `${i.schema}.${i.name}`, table: `${i.schema}.${i.table}`, definition: i.definition,
       sqlName: qualify(i.schema, i.name), create: i.definition, drop: `DROP INDEX ${qualify(i.schema, i.name)}`,
+      ...(i.on_view ? { dependsOn: [objectKey('view', `${i.schema}.${i.table}`)] } : {}),
     });
   }
   for (const f of rows.functions) {
