@@ -125,6 +125,43 @@ describe('schema catalog, diff and merge on real Postgres', () => {
     expect(compareSchemas(await readCatalog(theirs), before)).toEqual([]);
   });
 
+  it('changes columns, constraints, indexes, triggers, functions and persistence in place or by drop and create', async () => {
+    const [ours, theirs] = [await branchClient(), await branchClient()];
+    await theirs.query(`
+      ALTER TABLE locks ALTER COLUMN kind TYPE varchar(20), ALTER COLUMN kind SET DEFAULT 'maintenance', ALTER COLUMN holder DROP NOT NULL;
+      ALTER TABLE locks SET UNLOGGED;
+      DROP INDEX documents_type_idx; CREATE INDEX documents_type_idx ON documents (doc_type, state);
+      ALTER TABLE documents DROP CONSTRAINT documents_version_check, ADD CONSTRAINT documents_version_check CHECK (version >= 0);
+      DROP TRIGGER documents_touch ON documents;
+      CREATE TRIGGER documents_touch BEFORE UPDATE OF name, state, content ON documents FOR EACH ROW EXECUTE FUNCTION documents_touch();
+      DROP TABLE conflict_operations, conflicts;
+      DROP FUNCTION update_document_cas;
+      CREATE FUNCTION update_document_cas(p_doc_id uuid, p_expected_version integer, p_content jsonb, p_user text) RETURNS bigint
+      LANGUAGE sql AS $$ UPDATE documents SET content = p_content, updated_by = p_user WHERE id = p_doc_id AND version = p_expected_version RETURNING version $$;
+    `);
+    const before = await readCatalog(ours);
+    const after = await readCatalog(theirs);
+    const changes = compareSchemas(before, after);
+    expect(changes.map(describeSchemaChange)).toEqual([
+      '-table public.conflict_operations',
+      '-table public.conflicts',
+      '~table public.locks',
+      '~column locks.holder',
+      '~column locks.kind',
+      '~constraint documents.documents_version_check',
+      // The check reads the column as varchar now: ((kind)::text = ANY (…)).
+      '~constraint locks.locks_kind_check',
+      '~index documents_type_idx',
+      '+function public.update_document_cas(uuid, integer, jsonb, text)',
+      '-function public.update_document_cas(uuid, integer, jsonb, text, timestamp with time zone)',
+      '~trigger documents.documents_touch',
+    ]);
+    await apply(ours, schemaStatements(changes));
+    expect(compareSchemas(await readCatalog(ours), after)).toEqual([]);
+    await apply(theirs, schemaStatements(compareSchemas(after, before)));
+    expect(compareSchemas(await readCatalog(theirs), before)).toEqual([]);
+  });
+
   it('merges changes of different objects and reports an object changed differently on both sides', async () => {
     const [base, ours, theirs] = [await branchClient(), await branchClient(), await branchClient()];
     const touchLocks = (stamp: string) => `

@@ -67,6 +67,8 @@ export function schemaStatements(changes: SchemaChange[], context: SchemaStateme
     else if (recreated.has(objectKey(c.kind, c.id))) {
       drops.push(c.before!);
       create(c.after!);
+    } else if (c.kind === 'table') {
+      continue; // altered above
     } else if (!alterInPlace(c.before!, c.after!, alter, creates)) {
       drops.push(c.before!);
       create(c.after!);
