@@ -19,6 +19,46 @@ export interface SchemaObject {
   table?: TableName;
   /** Normalised definition: two objects with the same id and definition are the same. */
   definition: string;
+  /** How SQL names it, quoted: `"public"."accounts"` (schema-qualified); columns: the column alone, `"email"`. */
+  sqlName?: string;
+  /** The statement that creates it, with every name schema-qualified (read with an empty search_path). */
+  create?: string;
+  /** The statement that drops it. */
+  drop?: string;
+  /**
+   * A statement that turns any other version of the object into this one without dropping it, where one exists
+   * (extensions: ALTER EXTENSION … UPDATE TO; sequences: ALTER SEQUENCE with every parameter).
+   */
+  update?: string;
+  /** A statement that runs once tables and columns exist: a serial sequence's `ALTER SEQUENCE … OWNED BY`. */
+  attach?: string;
+  /** Keys (`kind:id`) of the objects it reads, for ordering: a view's tables, views and functions. */
+  dependsOn?: string[];
+  /** Enum types: the labels, in order. */
+  labels?: string[];
+  /** Columns: the parts ALTER COLUMN changes one by one. */
+  column?: SchemaColumn;
+  /**
+   * Set on the `after` of an added table (and the `before` of a dropped one) by compareSchemas and mergeSchemas:
+   * the objects that come and go with the table (columns, constraints, indexes, triggers, owned sequences), which
+   * the change list leaves out.
+   */
+  parts?: SchemaObject[];
+}
+
+/** A column as ALTER TABLE … ALTER COLUMN sees it. */
+export interface SchemaColumn {
+  /** The table, quoted and schema-qualified. */
+  table: string;
+  /** format_type of the column's type. */
+  type: string;
+  /** A non-default collation, quoted and qualified. */
+  collation?: string;
+  notNull: boolean;
+  default?: string;
+  identity?: 'always' | 'by default';
+  /** A generated column's expression and whether it is stored or virtual. */
+  generated?: { expression: string; stored: boolean };
 }
 
 export interface SchemaChange {

@@ -1,0 +1,35 @@
+/**
+ * Identifier and literal quoting as Postgres's quote_ident and quote_literal do it, for the statements built here.
+ */
+
+/** Keywords that quote_ident quotes (every category but unreserved), as in PostgreSQL 18's pg_get_keywords(). */
+const QUOTED_KEYWORDS = new Set(
+  `all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char
+  character check coalesce collate collation column concurrently constraint create cross current_catalog current_date
+  current_role current_schema current_time current_timestamp current_user dec decimal default deferrable desc distinct do
+  else end except exists extract false fetch float for foreign freeze from full grant greatest group grouping having ilike
+  in initially inner inout int integer intersect interval into is isnull join json json_array json_arrayagg json_exists
+  json_object json_objectagg json_query json_scalar json_serialize json_table json_value lateral leading least left like
+  limit localtime localtimestamp merge_action national natural nchar none normalize not notnull null nullif numeric offset
+  on only or order out outer overlaps overlay placing position precision primary real references returning right row
+  select session_user setof similar smallint some substring symmetric system_user table tablesample then time timestamp to
+  trailing treat trim true union unique user using values varchar variadic verbose when where window with xmlattributes
+  xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable`.split(/\s+/),
+);
+
+/** `name` as SQL must spell it: bare when it is a plain lower-case word that is not a keyword, else double-quoted. */
+export function quoteIdent(name: string): string {
+  if (/^[a-z_][a-z0-9_$]*$/.test(name) && !QUOTED_KEYWORDS.has(name)) return name;
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `schema.name`, each part quoted as needed. */
+export function qualify(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** A string literal (E'' form when it holds a backslash, as quote_literal does). */
+export function quoteLiteral(text: string): string {
+  const body = text.replaceAll("'", "''");
+  return text.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`;
+}
