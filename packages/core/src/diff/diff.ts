@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { compareSchemas, readCatalog } from './schema-stub.js';
+import { readCatalog } from './schema/catalog.js';
+import { compareSchemas } from './schema/compare.js';
 import { readRelations } from './rows/relations.js';
 import { countChanges, redactor, rowViews } from './rows/row-view.js';
 import { tableChanges, type TableResult } from './rows/table-changes.js';

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { compareSchemas } from '../diff/schema-stub.js';
-import { mergeSchemas, schemaStatements } from '../diff/merge-stub.js';
+import { compareSchemas } from '../diff/schema/compare.js';
+import { mergeSchemas } from '../diff/schema/merge-schemas.js';
+import { schemaStatements } from '../diff/schema/statements.js';
 import { planRows, sequenceValues } from '../diff/merge/index.js';
 import type { Comparison } from '../diff/diff.js';
 import type { MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
@@ -26,14 +27,8 @@ export function unchanged(c: Comparison): boolean {
  * when given (conflicts are still listed).
  */
 export async function planThreeWay(ours: Comparison, theirs: Comparison, source: pg.ClientBase, strategy?: MergeStrategy): Promise<ThreeWay> {
-  const merged = mergeSchemas(ours.base, ours.head, theirs.head);
-  const schema = [...merged.changes];
-  if (strategy === 'theirs') {
-    for (const c of merged.conflicts) {
-      if (c.theirs) schema.push({ change: c.ours ? 'changed' : 'added', kind: c.kind, id: c.id, before: c.ours, after: c.theirs });
-      else if (c.ours) schema.push({ change: 'dropped', kind: c.kind, id: c.id, before: c.ours });
-    }
-  }
+  const merged = mergeSchemas(ours.base, ours.head, theirs.head, { strategy });
+  const schema = merged.changes;
   const rows = planRows(
     ours.tables.map((t) => t.changes),
     theirs.tables.map((t) => t.changes),

@@ -4,7 +4,7 @@ import { socketConnection, type ClientSettings } from '../drivers/address.js';
 import { withClients } from '../diff/connect.js';
 import { compareSides, describeDiff, diffDatabases } from '../diff/diff.js';
 import { relativeChanges } from '../diff/relative.js';
-import { compareSchemas } from '../diff/schema-stub.js';
+import { compareSchemas } from '../diff/schema/compare.js';
 import { applyMergePlan } from '../diff/merge/index.js';
 import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';

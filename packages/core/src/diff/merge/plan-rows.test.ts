@@ -51,15 +51,17 @@ describe('planRows, primary-key tables', () => {
     }
   });
 
-  it("strategy 'ours' skips every conflicting row and still applies the rest", () => {
+  it("strategy 'ours' skips every conflicting row (still listed) and applies the rest", () => {
     for (const [ours, theirs] of [[ins(OURS), ins(THEIRS)], [upd(OURS), upd(THEIRS)], [upd(OURS), del], [del, upd(THEIRS)]] as const) {
-      expect(one(ours, theirs, 'ours')).toEqual({ ops: [], conflicts: [] });
+      const plan = one(ours, theirs, 'ours');
+      expect(plan.ops).toEqual([]);
+      expect(plan.conflicts).toHaveLength(1);
     }
     expect(one(undefined, upd(THEIRS), 'ours').ops).toEqual([{ op: 'update', key: K, row: THEIRS }]);
   });
 
   it("strategy 'theirs' writes theirs' state, the operation chosen by ours' state", () => {
-    expect(one(ins(OURS), ins(THEIRS), 'theirs')).toEqual({ ops: [{ op: 'update', key: K, row: THEIRS }], conflicts: [] });
+    expect(one(ins(OURS), ins(THEIRS), 'theirs')).toEqual({ ops: [{ op: 'update', key: K, row: THEIRS }], conflicts: [{ table: 'public.t', key: K, base: null, ours: OURS, theirs: THEIRS }] });
     expect(one(upd(OURS), upd(THEIRS), 'theirs').ops).toEqual([{ op: 'update', key: K, row: THEIRS }]);
     expect(one(upd(OURS), del, 'theirs').ops).toEqual([{ op: 'delete', key: K, row: null }]);
     expect(one(del, upd(THEIRS), 'theirs').ops).toEqual([{ op: 'insert', key: K, row: THEIRS }]);
@@ -97,7 +99,7 @@ describe('planRows, primary-key tables', () => {
         { table: 'public.t', key: '{"id": 2}', base: null, ours: null, theirs: '{"id": 2}' },
       ],
     });
-    expect(planRows([ours], [theirs], 'ours')).toEqual({ tables: [], conflicts: [] });
+    expect(planRows([ours], [theirs], 'ours')).toMatchObject({ tables: [], conflicts: [{ key: K }, { key: '{"id": 2}' }] });
     expect(planRows([wholeRows('public.t', { x: 1 })], [theirs]).conflicts).toHaveLength(2);
   });
 });

@@ -29,8 +29,8 @@ export interface RowPlan {
  * | ins  | upd/del | cannot happen (both sides start from one base: a row or none); would be handled as any pair: |
  * | upd/del | ins  |   the same after → nothing, else a conflict                                               |
  *
- * A conflict carries base = theirs.before, ours = ours.after, theirs = theirs.after. With a strategy it is settled
- * instead: 'ours' skips the row; 'theirs' makes the target's row equal theirs.after, choosing the operation from
+ * A conflict carries base = theirs.before, ours = ours.after, theirs = theirs.after. It is listed even when a strategy
+ * settles it: 'ours' skips the row; 'theirs' makes the target's row equal theirs.after, choosing the operation from
  * ours' state: ours has no row (after = null) → insert, ours has one and theirs has none → delete, both → update.
  * So `del | upd` under 'theirs' inserts the updated row back, and `upd | del` deletes ours' updated row.
  *
@@ -43,7 +43,7 @@ export interface RowPlan {
  *   deleted one copy of a row → nothing more; ours inserted 1 and theirs 3 copies → 2 inserts.
  *
  * A table keyed differently on the two sides (its primary key changed on one side) cannot be matched row by row:
- * every change of theirs to it is a conflict with ours = null, except under strategy 'ours' (skipped).
+ * every change of theirs to it is a conflict with ours = null (listed under either strategy; nothing applied).
  *
  * Ops of a table come in key order (row text for whole-row tables), tables in name order, conflicts by table then key.
  */
@@ -56,7 +56,7 @@ export function planRows(ours: TableChanges[], theirs: TableChanges[], strategy?
     let ops: RowOp[];
     if (our && !sameKeying(our, their)) {
       ops = [];
-      if (strategy !== 'ours') conflicts.push(...unmatchable(their));
+      conflicts.push(...unmatchable(their));
     } else if (their.keyedBy === 'whole row') {
       ops = planWholeRows(our?.counts ?? new Map(), their.counts ?? new Map());
     } else {
@@ -81,13 +81,11 @@ function planKeyedRows(ours: Changes, their: TableChanges, strategy: RowStrategy
       continue;
     }
     if (o.after === t.after) continue;
-    if (strategy === 'ours') continue;
+    conflicts.push({ table: their.table, key, base: t.before, ours: o.after, theirs: t.after });
     if (strategy === 'theirs') {
       const op = opToReach(o.after, t.after);
       if (op) ops.push({ op, key, row: op === 'delete' ? null : t.after });
-      continue;
     }
-    conflicts.push({ table: their.table, key, base: t.before, ours: o.after, theirs: t.after });
   }
   return ops;
 }
