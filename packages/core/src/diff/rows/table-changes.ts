@@ -39,7 +39,9 @@ export async function tableChanges(base: TableSide, head: TableSide): Promise<Ta
   const baseCols = new Set(baseRel?.columns.map((c) => c.name) ?? []);
   const headCols = new Set(headRel.columns.map((c) => c.name));
   const baseDropped = [...baseCols].filter((c) => !headCols.has(c));
-  const headDropped = [...headCols].filter((c) => !baseCols.has(c));
+  // Columns only head has stay in its rows: a row head wrote differs from its base version by them too (a value set
+  // in a new column is a change a merge must carry). Columns only base has are left out of base's rows.
+  const headDropped: string[] = [];
   const sameKey = !baseRel || baseRel.key.join('\0') === headRel.key.join('\0');
   const key = sameKey ? headRel.key : [];
   const keyed = { ...headRel, key };
