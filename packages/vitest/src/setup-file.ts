@@ -5,7 +5,7 @@ import { current, setCurrent } from './runtime.js';
 // Runs in the worker before each test file is imported: lease a branch (top-level await) and point
 // the environment at it, so even module-level code sees the right DATABASE_URL.
 const provided = inject('pgbranch');
-const { address, token, key, root, isolation, keepOnFailure, env, teardownTimeout } = provided;
+const { address, token, key, root, isolation, keepOnFailure, diffOnFailure, env, teardownTimeout } = provided;
 setCurrent(
   await FileBranch.open({
     address,
@@ -13,7 +13,7 @@ setCurrent(
     key,
     root,
     testPath: expect.getState().testPath ?? 'unknown test file',
-    settings: { isolation, keepOnFailure, env, teardownTimeout },
+    settings: { isolation, keepOnFailure, diffOnFailure, env, teardownTimeout },
     env: process.env,
     // Through vitest's console, so the line shows with the file's output.
     report: (line) => console.warn(line),
