@@ -144,6 +144,7 @@ export class FileBranch implements AsyncDisposable {
     for (const child of [...this.children]) await this.releaseChild(child);
     const reason = this.testName === undefined ? this.options.testPath : `${this.options.testPath} > ${this.testName}`;
     const report = this.options.report ?? ((line: string) => process.stderr.write(line + '\n'));
+    const shown = this.testName === undefined ? this.file : `${this.file} > ${this.testName}`;
     // The server reads the diff while the branch still runs, before keeping or destroying it.
     const diff = this.failed && this.options.settings.diffOnFailure;
     if (this.failed && this.options.settings.keepOnFailure) {
@@ -154,7 +155,7 @@ export class FileBranch implements AsyncDisposable {
       });
       if (!kept) return;
       report(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
-      if (kept.diff !== undefined) report(changesLine(reason, kept.diff));
+      if (kept.diff !== undefined) report(changesLine(shown, kept.diff));
       return;
     }
     const released = await this.guarded('teardown', lease, async (tell) => {
@@ -162,7 +163,7 @@ export class FileBranch implements AsyncDisposable {
       if (result.lingering > 0) tell({ message: `${result.lingering} connection(s) ended` });
       return result;
     });
-    if (released.diff !== undefined) report(changesLine(reason, released.diff));
+    if (released.diff !== undefined) report(changesLine(shown, released.diff));
   }
 
   /**

@@ -1,16 +1,10 @@
 import type { Branch } from '../branch/branch.js';
 import { summarizeDiff } from '../diff/format.js';
-import type { DatabaseDiff, DiffOptions } from '../diff/types.js';
 import { describeCause } from '../errors.js';
 import { logger } from '../log.js';
+import { FAILED_DIFF_TIMEOUT_MS } from './protocol.js';
 
 const log = logger('server');
-
-/** How long a failed file's report waits for its branch's diff before saying it is unavailable. */
-export const FAILED_DIFF_TIMEOUT_MS = 10_000;
-
-/** The one method of a branch this needs. */
-type Diffable = { diff(options?: DiffOptions): Promise<DatabaseDiff> };
 
 /**
  * What a failed file changed in its branch, as one line (`accounts: +2 rows; schema: +index …`), read while the
@@ -21,7 +15,7 @@ export async function failedDiffSummary(branch: Branch, timeoutMs = FAILED_DIFF_
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    const diff = (branch as unknown as Diffable).diff({ rows: 0 });
+    const diff = branch.diff({ rows: 0 });
     diff.catch(() => undefined); // still running when the timeout won: its end is of no interest
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);

@@ -46,6 +46,9 @@ export const NOT_KEPT = 'PGBRANCH_NOT_KEPT';
 
 export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
+/** How long a failed file's report waits for its branch's diff (`diffOnFailure`) before saying it is unavailable. */
+export const FAILED_DIFF_TIMEOUT_MS = 10_000;
+
 /** The report line of what a failed file (or test, `reason`) changed in its branch: `summary` is one line of a diff. */
 export function changesLine(reason: string, summary: string): string {
   return `pgbranch: changes in the branch of ${reason}: ${summary}`;
