@@ -131,6 +131,20 @@ describe('diffOnFailure', () => {
     expectNothingLeft(cacheDir);
   });
 
+  it('vitest with the template driver and keepOnFailure: the branch is not kept, and the report still says what changed', async () => {
+    const templateCache = path.join(base, 'template-cache');
+    await freshCacheDir(templateCache);
+    try {
+      const { code, output } = await run(vitestProject, { EXAMPLE_KEEP: '1', PGBRANCH_DRIVER: 'template', PGBRANCH_CACHE_DIR: templateCache });
+      expect(code, output).not.toBe(0);
+      expect(output).toMatch(/The branch of \S*failing\.test\.ts was not kept: the template driver's branches/);
+      expectFailingFileChanges(output);
+      expectNothingLeft(templateCache);
+    } finally {
+      await freshCacheDir(templateCache);
+    }
+  });
+
   it('jest: reports what a failed file changed, then destroys its branch', async () => {
     const { code, output } = await run(jestProject);
     expect(code, output).not.toBe(0);
