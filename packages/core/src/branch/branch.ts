@@ -192,8 +192,7 @@ export class Branch implements AsyncDisposable {
       const base = await Branch.create(this.ctx, this.parent, { name: `${this.name}-diff-base` });
       try {
         return await withClients([base.adminConnection(), this.adminConnection()], async ([b, h]) => {
-          const { diff } = await diffDatabases({ client: b!, label: `snapshot ${this.parent.name} (${this.parent.hash.slice(0, 12)})` }, { client: h!, label: `branch ${this.name}` }, options);
-          return diff;
+          return diffDatabases({ client: b!, label: `snapshot ${this.parent.name} (${this.parent.hash.slice(0, 12)})` }, { client: h!, label: `branch ${this.name}` }, options);
         });
       } finally {
         await base.destroy();
