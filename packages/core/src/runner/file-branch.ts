@@ -1,6 +1,6 @@
 import { PgbranchError, UsageError } from '../errors.js';
 import { PoolClient } from '../server/pool-client.js';
-import { NOT_KEPT, type LeaseInfo, type PoolAddress } from '../server/protocol.js';
+import { changesLine, NOT_KEPT, type LeaseInfo, type PoolAddress } from '../server/protocol.js';
 import { LeaseEnv } from './lease-env.js';
 import type { RunnerSettings } from './runner-options.js';
 import { terminationGuard, terminationNotice, type TerminationCause } from './termination-guard.js';
@@ -18,7 +18,7 @@ export interface FileBranchOptions {
   settings: RunnerSettings;
   /** The environment the file's code reads (`process.env`, or jest's per-file copy of it). */
   env: NodeJS.ProcessEnv;
-  /** Shows the line that says where a kept branch is. @default a line on stderr */
+  /** Shows the lines that say where a kept branch is and what a failed file changed. @default a line on stderr */
   report?: (line: string) => void;
 }
 
@@ -26,7 +26,7 @@ export interface FileBranchOptions {
  * The branch of one test file in a runner's worker, leased from the run's pool server: what the vitest
  * setup file and the jest environment share. It points the file's environment at the branch, gives it a
  * fresh branch per test with `isolation: 'test'`, keeps the branch of a failed file (or test) with
- * `keepOnFailure`, and, while pgbranch itself ends the branch's connections (reset, snapshot, the end of
+ * `keepOnFailure`, reports what a failed file changed in its branch with `diffOnFailure`, and, while pgbranch itself ends the branch's connections (reset, snapshot, the end of
  * the file), turns their errors into one line naming the file.
  */
 export class FileBranch implements AsyncDisposable {
@@ -143,21 +143,27 @@ export class FileBranch implements AsyncDisposable {
     this.current = undefined;
     for (const child of [...this.children]) await this.releaseChild(child);
     const reason = this.testName === undefined ? this.options.testPath : `${this.options.testPath} > ${this.testName}`;
+    const report = this.options.report ?? ((line: string) => process.stderr.write(line + '\n'));
+    const shown = this.testName === undefined ? this.file : `${this.file} > ${this.testName}`;
+    // The server reads the diff while the branch still runs, before keeping or destroying it.
+    const diff = this.failed && this.options.settings.diffOnFailure;
     if (this.failed && this.options.settings.keepOnFailure) {
-      const report = this.options.report ?? ((line: string) => process.stderr.write(line + '\n'));
-      const kept = await this.guarded('keep', lease, () => this.client.keep(lease.leaseId, reason)).catch((err: unknown) => {
+      const kept = await this.guarded('keep', lease, () => this.client.keep(lease.leaseId, reason, { diff })).catch((err: unknown) => {
         if (!(err instanceof PgbranchError && err.code === NOT_KEPT)) throw err;
-        report(`pgbranch: ${err.message}`); // released instead
+        report(`pgbranch: ${err.message}`); // released instead (the diff, if asked for, is in the message)
         return undefined;
       });
       if (!kept) return;
       report(`pgbranch: kept the branch of ${reason} as the named branch ${kept.branch}: ${kept.redactedUrl} (pgbranch url ${kept.branch}; pgbranch rm ${kept.branch})`);
+      if (kept.diff !== undefined) report(changesLine(shown, kept.diff));
       return;
     }
-    await this.guarded('teardown', lease, async (tell) => {
-      const { lingering } = await this.client.release(lease.leaseId);
-      if (lingering > 0) tell({ message: `${lingering} connection(s) ended` });
+    const released = await this.guarded('teardown', lease, async (tell) => {
+      const result = await this.client.release(lease.leaseId, { diff });
+      if (result.lingering > 0) tell({ message: `${result.lingering} connection(s) ended` });
+      return result;
     });
+    if (released.diff !== undefined) report(changesLine(shown, released.diff));
   }
 
   /**

@@ -9,7 +9,7 @@ export { FileBranch, type FileBranchOptions } from './file-branch.js';
 export { runnerSettings, type RunnerOptions, type RunnerSettings } from './runner-options.js';
 export type { LeaseEnvOption } from './lease-env.js';
 export { runSummary } from './run-summary.js';
-export { DEFAULT_TEARDOWN_TIMEOUT_MS } from '../server/protocol.js';
+export { DEFAULT_TEARDOWN_TIMEOUT_MS, FAILED_DIFF_TIMEOUT_MS } from '../server/protocol.js';
 /** The pool's percentile summary, for benchmark figures that compare with `pool.stats()`. */
 export { summarize } from '../pool/latency.js';
 /** pgbranch's server settings, for benchmark peers that should run with the same ones. */

@@ -18,6 +18,12 @@ export interface RunnerOptions extends EngineOptions, PoolOptions {
   isolation?: 'file' | 'test';
   /** Keep a failed file's (or test's) branch running after the run and print how to reach it. @default false */
   keepOnFailure?: boolean;
+  /**
+   * Print what a failed file (or test) changed in its branch, in one line (`accounts: +2 rows; schema: +index …`),
+   * read before the branch is kept or destroyed. With or without `keepOnFailure`. Reading it takes a moment per
+   * failed file (at most 10 s; then `diff unavailable: …`); it never fails the run. @default false
+   */
+  diffOnFailure?: boolean;
   /** Print a one-line summary at the end of the run. @default true */
   summary?: boolean;
   /**
@@ -36,6 +42,7 @@ export interface RunnerOptions extends EngineOptions, PoolOptions {
 export interface RunnerSettings {
   isolation: 'file' | 'test';
   keepOnFailure: boolean;
+  diffOnFailure: boolean;
   /** Which variables each file gets. */
   env: LeaseEnvOption;
   /** How long a released branch waits for the file's connections to close, in ms. */
@@ -47,6 +54,7 @@ export function runnerSettings(options: RunnerOptions): RunnerSettings {
   return {
     isolation: options.isolation ?? 'file',
     keepOnFailure: options.keepOnFailure ?? false,
+    diffOnFailure: options.diffOnFailure ?? false,
     env: options.env ?? 'all',
     teardownTimeout: options.teardownTimeout ?? DEFAULT_TEARDOWN_TIMEOUT_MS,
   };

@@ -53,12 +53,15 @@ export class PoolClient implements AsyncDisposable {
    * connections to close before destroying it, and reports those it had to end. Late or repeated
    * releases are harmless here (the server ignores unknown leases).
    */
-  release(leaseId: string): Promise<ReleaseResult> {
-    return this.call({ op: 'release', leaseId }) as Promise<ReleaseResult>;
+  release(leaseId: string, options: { diff?: boolean } = {}): Promise<ReleaseResult> {
+    return this.call({ op: 'release', leaseId, ...options }) as Promise<ReleaseResult>;
   }
-  /** Keeps a lease's branch running after the run (for a failed test to inspect); returns how to reach it. */
-  keep(leaseId: string, reason?: string): Promise<KeptBranch> {
-    return this.call({ op: 'keep', leaseId, reason }) as Promise<KeptBranch>;
+  /**
+   * Keeps a lease's branch running after the run (for a failed test to inspect); returns how to reach it, and with
+   * `diff`, what the holder changed in it (one line).
+   */
+  keep(leaseId: string, reason?: string, options: { diff?: boolean } = {}): Promise<KeptBranch & { diff?: string }> {
+    return this.call({ op: 'keep', leaseId, reason, ...options }) as Promise<KeptBranch & { diff?: string }>;
   }
   reset(leaseId: string): Promise<void> {
     return this.call({ op: 'reset', leaseId }) as Promise<void>;

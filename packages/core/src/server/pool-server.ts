@@ -13,11 +13,12 @@ import { keepAsNamed, type KeptBranch } from '../named/kept-branch.js';
 
 export type { KeptBranch };
 import { drainClients, endClients } from './client-drain.js';
+import { failedDiffSummary } from './failed-diff.js';
 import { createPoolToken } from './pool-token.js';
 import { useSpawnHelper } from '../system/spawn-helper.js';
 import { listenOnPrivateSocket } from './private-socket.js';
 import { readTrustedRequests } from './trusted-requests.js';
-import { DEFAULT_TEARDOWN_TIMEOUT_MS, NOT_KEPT, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
+import { changesLine, DEFAULT_TEARDOWN_TIMEOUT_MS, NOT_KEPT, type LeaseInfo, type PoolAddress, type PoolRequest, type PoolResponse, type ReleaseResult } from './protocol.js';
 
 const log = logger('server');
 
@@ -181,9 +182,9 @@ export class PoolServer implements AsyncDisposable {
         if (request.holder) this.holders.add(request.holder);
         return this.acquire(connection, request.key);
       case 'release':
-        return this.releaseLease(request.leaseId, { drain: true });
+        return this.releaseLease(request.leaseId, { drain: true, diff: request.diff });
       case 'keep':
-        return this.keep(request.leaseId, request.reason ?? 'kept');
+        return this.keep(request.leaseId, request.reason ?? 'kept', request.diff);
       case 'reset':
         await this.heldLease(request.leaseId).lease.branch.reset();
         return null;
@@ -215,9 +216,10 @@ export class PoolServer implements AsyncDisposable {
   /**
    * Ends a lease. A worker that releases on purpose may still have queries in flight (unawaited
    * cleanup): with `drain`, the branch is destroyed once its clients are gone or `teardownTimeout`
-   * passed. A worker whose connection dropped is gone, and its connections with it: no wait.
+   * passed. A worker whose connection dropped is gone, and its connections with it: no wait. With `diff`
+   * (a failed file), what the branch changed is read once its clients are gone, before it is stopped.
    */
-  private async releaseLease(leaseId: string, { drain = false } = {}): Promise<ReleaseResult> {
+  private async releaseLease(leaseId: string, { drain = false, diff = false } = {}): Promise<ReleaseResult> {
     const held = this.held.get(leaseId);
     if (!held) return { lingering: 0, waitedMs: 0 }; // late or repeated release: harmless
     this.held.delete(leaseId);
@@ -225,6 +227,7 @@ export class PoolServer implements AsyncDisposable {
     const t0 = performance.now();
     const lingering = drain ? await drainClients(held.lease.branch, this.teardownTimeout) : 0;
     const waitedMs = performance.now() - t0;
+    const changes = diff ? await failedDiffSummary(held.lease.branch) : undefined;
     log('%s released: waited %d ms for its clients, %d still open', held.lease.branch.name, Math.round(waitedMs), lingering);
     // Stop the server before answering, so the worker hears of the connections it ends while it still
     // expects to (its guard is up until a moment after the answer).
@@ -233,20 +236,21 @@ export class PoolServer implements AsyncDisposable {
       await held.lease.branch.destroy().catch((err) => log('destroy %s: %s', held.lease.branch.name, describeCause(err)));
     }
     if (!held.lease.isReleased) await held.lease.release().catch((err) => log('release %s: %s', leaseId, describeCause(err)));
-    return { lingering, waitedMs };
+    return { lingering, waitedMs, ...(changes === undefined ? {} : { diff: changes }) };
   }
 
   /**
    * Turns a failed file's branch into a named branch (`failed-<file>-<id>`, labels `kept` and `file`, a 24 h TTL):
    * it then outlives this run and any session reaping, shows in `pgbranch ls`, and `pgbranch rm` removes it.
    */
-  private async keep(leaseId: string, reason: string): Promise<KeptBranch> {
+  private async keep(leaseId: string, reason: string, diff = false): Promise<KeptBranch & { diff?: string }> {
     if (this.heldLease(leaseId).lease.branch.sharesServer) {
       // One database of the engine's shared server: it cannot outlive the run as a server of its own.
-      await this.releaseLease(leaseId, { drain: true });
+      const released = await this.releaseLease(leaseId, { drain: true, diff });
       throw new PgbranchError(
         NOT_KEPT,
-        `The branch of ${reason} was not kept: the ${this.engine.info().driver} driver's branches are databases of the run's own server, which stops with the run (use driver 'local' to keep failed branches).`,
+        `The branch of ${reason} was not kept: the ${this.engine.info().driver} driver's branches are databases of the run's own server, which stops with the run (use driver 'local' to keep failed branches).` +
+          (released.diff === undefined ? '' : `\n${changesLine(reason, released.diff)}`),
       );
     }
     const { lease, key, connection } = this.heldLease(leaseId);
@@ -256,11 +260,12 @@ export class PoolServer implements AsyncDisposable {
     // unawaited cleanup finish first (bounded); the worker's guard is up for the ones still open.
     const lingering = await drainClients(lease.branch, this.teardownTimeout);
     if (lingering > 0) log('%s kept with %d client connection(s) still open after %d ms', lease.branch.name, lingering, this.teardownTimeout);
+    const changes = diff ? await failedDiffSummary(lease.branch) : undefined;
     const branch: Branch = this.pools.get(key)!.detach(lease);
     const kept = await keepAsNamed(this.engine.named(), branch, reason, this.engine.info().cacheDir);
     log('kept %s as %s in %d ms', branch.name, kept.branch, Math.round(kept.keptMs ?? 0));
     this.kept.push(kept);
-    return kept;
+    return changes === undefined ? kept : { ...kept, diff: changes };
   }
 
   private async snapshotLease(leaseId: string, name?: string): Promise<{ key: string; hash: string }> {

@@ -3,13 +3,14 @@
  * Every connection starts with `hello` and the server's token (`PoolServer.token`); the server
  * answers nothing else before it, and closes a connection whose first message is anything else.
  * A lease belongs to the connection that acquired it: when the connection closes, the server
- * takes back every lease still held on it.
+ * takes back every lease still held on it. `diff` on a release or keep (a failed file's branch) asks for
+ * what the holder changed in the branch, read before the branch is stopped.
  */
 export type PoolRequest =
   | { id: number; op: 'hello'; token: string }
   | { id: number; op: 'acquire'; key: string; holder?: string }
-  | { id: number; op: 'release'; leaseId: string }
-  | { id: number; op: 'keep'; leaseId: string; reason?: string }
+  | { id: number; op: 'release'; leaseId: string; diff?: boolean }
+  | { id: number; op: 'keep'; leaseId: string; reason?: string; diff?: boolean }
   | { id: number; op: 'reset'; leaseId: string }
   | { id: number; op: 'snapshot'; leaseId: string; name?: string }
   | { id: number; op: 'stats' };
@@ -45,12 +46,22 @@ export const NOT_KEPT = 'PGBRANCH_NOT_KEPT';
 
 export const DEFAULT_TEARDOWN_TIMEOUT_MS = 2000;
 
+/** How long a failed file's report waits for its branch's diff (`diffOnFailure`) before saying it is unavailable. */
+export const FAILED_DIFF_TIMEOUT_MS = 10_000;
+
+/** The report line of what a failed file (or test, `reason`) changed in its branch: `summary` is one line of a diff. */
+export function changesLine(reason: string, summary: string): string {
+  return `pgbranch: changes in the branch of ${reason}: ${summary}`;
+}
+
 /** What a release reports: connections the holder left open (ended after the teardown timeout). */
 export interface ReleaseResult {
   /** Client connections still open when `teardownTimeout` ran out; the branch ended them. */
   lingering: number;
   /** Time spent waiting for the holder's connections to close, in ms. */
   waitedMs: number;
+  /** Asked for with `diff`: what the holder changed in the branch, in one line (or why that is unavailable). */
+  diff?: string;
 }
 
 /** The longest line either side accepts: a request or an answer is a few hundred bytes. */
