@@ -1,7 +1,7 @@
 import { formatDiff } from '../diff/format.js';
-import type { DatabaseDiff } from '../diff/types.js';
+import type { RowConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
-import type { MergeResult, MergeStrategy } from '../named/named-branches.js';
+import { conflictSides, type MergeResult, type MergeStrategy } from '../named/named-branches.js';
 import { withNamed, type CliContext } from './branches.js';
 
 /** `pgbranch diff NAME [OTHER] [--rows N] [--json]`: what NAME changed since its snapshot, or from OTHER to NAME. */
@@ -17,10 +17,6 @@ export async function runDiff(cli: CliContext, name: string | undefined, other: 
     cli.out(cli.json ? JSON.stringify(diff) : formatDiff(diff, { color: process.stdout.isTTY === true && !process.env.NO_COLOR }).trimEnd());
     return 0;
   }, name);
-}
-
-export function changeCount(diff: Pick<DatabaseDiff, 'schema' | 'tables'>): number {
-  return diff.schema.length + diff.tables.reduce((n, t) => n + t.inserted + t.updated + t.deleted, 0);
 }
 
 /** `pgbranch merge SOURCE --into TARGET [--strategy ours|theirs] [--dry-run] [--json]`. Exit 1 on conflicts. */
@@ -42,6 +38,22 @@ export async function runMerge(cli: CliContext, source: string | undefined, targ
   }, target);
 }
 
+/** One row conflict in a line: what each side did, and the columns on which they differ (ours → theirs). */
+export function conflictText(c: RowConflict, target: string, source: string): string {
+  const sides = conflictSides(c, target, source);
+  if (c.ours === null || c.theirs === null) return sides;
+  const ours = JSON.parse(c.ours) as Record<string, unknown>;
+  const theirs = JSON.parse(c.theirs) as Record<string, unknown>;
+  const cols = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])].filter((k) => JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]));
+  const shown = cols.slice(0, 4).map((k) => `${k} ${short(ours[k])} vs ${short(theirs[k])}`);
+  return `${sides}: ${shown.join(', ')}${cols.length > 4 ? `, +${cols.length - 4} more columns` : ''}`;
+}
+
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
 /** The lines `pgbranch merge` prints. */
 export function describeMerge(r: MergeResult, dryRun: boolean): string[] {
   const would = dryRun ? 'would ' : '';
@@ -54,7 +66,7 @@ export function describeMerge(r: MergeResult, dryRun: boolean): string[] {
   if (conflicts > 0) {
     lines.push(`  ${conflicts} conflict${conflicts === 1 ? '' : 's'}${r.plan && !dryRun ? ' settled by the strategy' : ''}:`);
     for (const c of r.conflicts.schema.slice(0, 10)) lines.push(`    schema ${c.kind} ${c.id}`);
-    for (const c of r.conflicts.rows.slice(0, 20)) lines.push(`    ${c.table} ${c.key}: base ${c.base ?? '(none)'} · ours ${c.ours ?? '(deleted)'} · theirs ${c.theirs ?? '(deleted)'}`);
+    for (const c of r.conflicts.rows.slice(0, 20)) lines.push(`    ${c.table.replace(/^public\./, '')} ${c.key}: ${conflictText(c, r.target, r.source)}`);
     if (conflicts > 30) lines.push(`    … and ${conflicts - 30} more (--json lists them all)`);
   }
   if (r.plan && r.plan.schema.length === 0 && r.tables.length === 0) lines.push('  no changes to apply (the same changes are on both sides)');

@@ -22,7 +22,7 @@ import { diffNamed, mergeNamed, type MergeOptions, type MergeResult, type NamedA
 export { BranchNotFoundError, type CreateNamedOptions } from './named-records.js';
 export type { NamedBranchInfo, NamedBranchState } from './named-info.js';
 export type { NamedContext } from './named-servers.js';
-export type { MergeOptions, MergeResult, MergeStrategy } from './named-merge.js';
+export { conflictSides, type MergeOptions, type MergeResult, type MergeStrategy } from './named-merge.js';
 
 const log = logger('named');
 

@@ -139,10 +139,16 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
   });
 }
 
+/** What each side did to a conflicting row: `updated on main, deleted on feature`. */
+export function conflictSides(c: RowConflict, target: string, source: string): string {
+  const did = (row: string | null): string => (row === null ? 'deleted' : c.base === null ? 'inserted' : 'updated');
+  return `${did(c.ours)} on ${target}, ${did(c.theirs)} on ${source}`;
+}
+
 function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
   const shown = [
     ...conflicts.schema.slice(0, 5).map((c) => `  schema: ${c.kind} ${c.id} (changed on both)`),
-    ...conflicts.rows.slice(0, 10).map((c) => `  ${c.table} ${c.key}: ${c.ours === null ? 'deleted' : 'changed'} on ${target}, ${c.theirs === null ? 'deleted' : 'changed'} on ${source}`),
+    ...conflicts.rows.slice(0, 10).map((c) => `  ${c.table} ${c.key}: ${conflictSides(c, target, source)}`),
   ];
   const total = conflicts.rows.length + conflicts.schema.length;
   const more = total > shown.length ? `\n  … and ${total - shown.length} more` : '';

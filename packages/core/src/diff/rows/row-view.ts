@@ -84,7 +84,8 @@ export function rowViews(t: TableChanges, limit: number, redacted: (column: stri
     if (e.after) view.after = hide(e.after, redacted);
     if (change === 'updated') {
       const cols = new Set([...Object.keys(e.before!), ...Object.keys(e.after!)]);
-      view.columns = [...cols].filter((c) => JSON.stringify(e.before![c]) !== JSON.stringify(e.after![c]));
+      // A column one side does not have (a schema change) differs only where the other side holds a value in it.
+      view.columns = [...cols].filter((c) => JSON.stringify(e.before![c] ?? null) !== JSON.stringify(e.after![c] ?? null));
     }
     views.push(view);
   }
