@@ -1,9 +1,9 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { MergeConstraintError } from '../../errors.js';
 import type { TableName, TableOps } from '../types.js';
 import { jsonBatches, keyObject } from './row-statements.js';
 import { inStep } from './step.js';
-import { quoteIdent, quoteLiteral, type TargetTable } from './target-tables.js';
+import type { TargetTable } from './target-tables.js';
 
 /**
  * Foreign keys, checked by hand: a merge writes with session_replication_role = replica, which also silences the
@@ -66,7 +66,7 @@ export async function referencedBefore(client: pg.ClientBase, fks: ForeignKey[],
     }
     const rows = ops.ops.filter((o) => o.op !== 'insert').map((o) => (o.op === 'delete' ? o.key : o.row) ?? '{}');
     const parent = tables.get(fk.parent)!;
-    const match = ops.key.map((c) => `t.${quoteIdent(c)} = r.${quoteIdent(c)}`).join(' AND ');
+    const match = ops.key.map((c) => `t.${pg.escapeIdentifier(c)} = r.${pg.escapeIdentifier(c)}`).join(' AND ');
     const sql =
       `SELECT DISTINCT ${keyObject('t', fk.refColumns)}::text AS v FROM ${parent.sql} AS t ` +
       `JOIN jsonb_populate_recordset(NULL::${parent.sql}, $1::jsonb) AS r ON ${match}`;
@@ -106,7 +106,7 @@ async function violations(client: pg.ClientBase, fk: ForeignKey, sql: string, js
 
 /** Rows the merge wrote into the child ($1) whose parent row is missing, as the parent's key text. */
 function writtenRowsStatement(fk: ForeignKey): string {
-  const r = fk.columns.map((c) => `r.${quoteIdent(c)}`);
+  const r = fk.columns.map((c) => `r.${pg.escapeIdentifier(c)}`);
   // MATCH SIMPLE: a row with a null in the referencing columns is not checked; MATCH FULL: only an all-null row.
   const checked = r.map((c) => `${c} IS NOT NULL`).join(fk.match === 'f' ? ' OR ' : ' AND ');
   return (
@@ -117,8 +117,8 @@ function writtenRowsStatement(fk: ForeignKey): string {
 
 /** Child rows referencing the parent values $1 (parent rows deleted or changed) that no parent row has now. */
 function remainingChildrenStatement(fk: ForeignKey): string {
-  const values = fk.refColumns.map((c) => `v.${quoteIdent(c)}`).join(', ');
-  const join = fk.columns.map((c, i) => `c.${quoteIdent(c)} = v.${quoteIdent(fk.refColumns[i]!)}`).join(' AND ');
+  const values = fk.refColumns.map((c) => `v.${pg.escapeIdentifier(c)}`).join(', ');
+  const join = fk.columns.map((c, i) => `c.${pg.escapeIdentifier(c)} = v.${pg.escapeIdentifier(fk.refColumns[i]!)}`).join(' AND ');
   return (
     `SELECT DISTINCT ${parentKey(fk, 'c')}::text AS key FROM ${fk.childSql} AS c ` +
     `JOIN (SELECT DISTINCT ${values} FROM jsonb_populate_recordset(NULL::${fk.parentSql}, $1::jsonb) AS v) AS v ON ${join} ` +
@@ -128,11 +128,11 @@ function remainingChildrenStatement(fk: ForeignKey): string {
 
 /** The parent key a child row references, named by the parent's columns: `{"id": 7}`. */
 function parentKey(fk: ForeignKey, alias: string): string {
-  return `jsonb_build_object(${fk.columns.map((c, i) => `${quoteLiteral(fk.refColumns[i]!)}, ${alias}.${quoteIdent(c)}`).join(', ')})`;
+  return `jsonb_build_object(${fk.columns.map((c, i) => `${pg.escapeLiteral(fk.refColumns[i]!)}, ${alias}.${pg.escapeIdentifier(c)}`).join(', ')})`;
 }
 
 function parentMatch(fk: ForeignKey, alias: string): string {
-  return fk.columns.map((c, i) => `p.${quoteIdent(fk.refColumns[i]!)} = ${alias}.${quoteIdent(c)}`).join(' AND ');
+  return fk.columns.map((c, i) => `p.${pg.escapeIdentifier(fk.refColumns[i]!)} = ${alias}.${pg.escapeIdentifier(c)}`).join(' AND ');
 }
 
 function violated(fk: ForeignKey, keys: string[]): MergeConstraintError {

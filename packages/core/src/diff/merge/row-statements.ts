@@ -1,4 +1,5 @@
-import { quoteIdent, quoteLiteral, type TargetTable } from './target-tables.js';
+import pg from 'pg';
+import type { TargetTable } from './target-tables.js';
 
 /**
  * The batched statements of a merge. Every statement takes its rows as one jsonb array ($1, the rows' `to_jsonb`
@@ -16,8 +17,8 @@ export function writableColumns(table: TargetTable, rowColumns: string[]): strin
 /** INSERT of whole rows; identity ALWAYS columns keep the source's values (OVERRIDING SYSTEM VALUE). */
 export function insertStatement(table: TargetTable, columns: string[]): string {
   const always = table.columns.some((c) => c.identityAlways && columns.includes(c.name));
-  const list = columns.map(quoteIdent).join(', ');
-  const values = columns.map((c) => `r.${quoteIdent(c)}`).join(', ');
+  const list = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const values = columns.map((c) => `r.${pg.escapeIdentifier(c)}`).join(', ');
   return (
     `INSERT INTO ${table.sql} AS t (${list})${always ? ' OVERRIDING SYSTEM VALUE' : ''} ` +
     `SELECT ${values} FROM jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r`
@@ -32,7 +33,7 @@ export function updateStatement(table: TargetTable, key: string[], columns: stri
   const always = new Set(table.columns.filter((c) => c.identityAlways).map((c) => c.name));
   const set = columns.filter((c) => !key.includes(c) && !always.has(c));
   // A table of key columns only has nothing to set; setting the first key to itself still finds (and counts) the row.
-  const assignments = (set.length > 0 ? set : key.slice(0, 1)).map((c) => `${quoteIdent(c)} = r.${quoteIdent(c)}`).join(', ');
+  const assignments = (set.length > 0 ? set : key.slice(0, 1)).map((c) => `${pg.escapeIdentifier(c)} = r.${pg.escapeIdentifier(c)}`).join(', ');
   return `UPDATE ${table.sql} AS t SET ${assignments} FROM jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r WHERE ${keyMatch(key)}`;
 }
 
@@ -74,11 +75,11 @@ export function missingKeysStatement(table: TargetTable, key: string[]): string 
 
 /** `jsonb_build_object('a', x."a", …)`: the key text of a row, as the diff writes it. */
 export function keyObject(alias: string, columns: string[]): string {
-  return `jsonb_build_object(${columns.map((c) => `${quoteLiteral(c)}, ${alias}.${quoteIdent(c)}`).join(', ')})`;
+  return `jsonb_build_object(${columns.map((c) => `${pg.escapeLiteral(c)}, ${alias}.${pg.escapeIdentifier(c)}`).join(', ')})`;
 }
 
 function keyMatch(key: string[]): string {
-  return key.map((c) => `t.${quoteIdent(c)} = r.${quoteIdent(c)}`).join(' AND ');
+  return key.map((c) => `t.${pg.escapeIdentifier(c)} = r.${pg.escapeIdentifier(c)}`).join(' AND ');
 }
 
 /** Rows in batches of at most `maxRows` rows and about `maxChars` characters, each as one jsonb array text. */

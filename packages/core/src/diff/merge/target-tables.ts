@@ -50,13 +50,3 @@ export async function readTargetTables(client: pg.ClientBase, names: TableName[]
   }
   return tables;
 }
-
-/** `"name"` for SQL text: the identifier quoted, inner quotes doubled. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** `'text'` for SQL text (standard_conforming_strings is on in every supported Postgres). */
-export function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
