@@ -1,4 +1,5 @@
 import { formatDiff } from '../diff/format.js';
+import { describeSchemaConflict } from '../diff/schema/describe.js';
 import type { RowConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
 import { conflictSides, type MergeResult, type MergeStrategy } from '../named/named-branches.js';
@@ -65,7 +66,7 @@ export function describeMerge(r: MergeResult, dryRun: boolean): string[] {
   const conflicts = r.conflicts.rows.length + r.conflicts.schema.length;
   if (conflicts > 0) {
     lines.push(`  ${conflicts} conflict${conflicts === 1 ? '' : 's'}${r.plan && !dryRun ? ' settled by the strategy' : ''}:`);
-    for (const c of r.conflicts.schema.slice(0, 10)) lines.push(`    schema ${c.kind} ${c.id}`);
+    for (const c of r.conflicts.schema.slice(0, 10)) lines.push(`    schema: ${describeSchemaConflict(c)}`);
     for (const c of r.conflicts.rows.slice(0, 20)) lines.push(`    ${c.table.replace(/^public\./, '')} ${c.key}: ${conflictText(c, r.target, r.source)}`);
     if (conflicts > 30) lines.push(`    … and ${conflicts - 30} more (--json lists them all)`);
   }

@@ -5,6 +5,7 @@ import { withClients } from '../diff/connect.js';
 import { compareSides, describeDiff, diffDatabases } from '../diff/diff.js';
 import { relativeChanges } from '../diff/relative.js';
 import { compareSchemas } from '../diff/schema/compare.js';
+import { describeSchemaConflict } from '../diff/schema/describe.js';
 import { applyMergePlan } from '../diff/merge/index.js';
 import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
@@ -147,7 +148,7 @@ export function conflictSides(c: RowConflict, target: string, source: string): s
 
 function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
   const shown = [
-    ...conflicts.schema.slice(0, 5).map((c) => `  schema: ${c.kind} ${c.id} (changed on both)`),
+    ...conflicts.schema.slice(0, 5).map((c) => `  schema: ${describeSchemaConflict(c)}`),
     ...conflicts.rows.slice(0, 10).map((c) => `  ${c.table} ${c.key}: ${conflictSides(c, target, source)}`),
   ];
   const total = conflicts.rows.length + conflicts.schema.length;
