@@ -35,9 +35,10 @@ export interface Comparison {
 export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
   await Promise.all([base.query('CHECKPOINT'), head.query('CHECKPOINT')]);
   const [baseCatalog, headCatalog, baseRelations, headRelations] = await Promise.all([readCatalog(base), readCatalog(head), readRelations(base), readRelations(head)]);
+  const pagesReadable = await standardPages(head);
   const tables: TableResult[] = [];
   for (const [table, relation] of headRelations) {
-    const result = await tableChanges({ client: base, relation: baseRelations.get(table) }, { client: head, relation });
+    const result = await tableChanges({ client: base, relation: baseRelations.get(table) }, { client: head, relation }, pagesReadable);
     if (result) tables.push(result);
   }
   return {
@@ -51,6 +52,12 @@ export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Pr
       rowVersions: tables.reduce((n, r) => n + r.rowVersions, 0),
     },
   };
+}
+
+/** True when the server's pages are 8 kB in 1 GB segment files, as page LSNs are read (every common build). */
+async function standardPages(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ block: string; segment: string }>("SELECT current_setting('block_size') AS block, current_setting('segment_size') AS segment");
+  return rows[0]?.block === '8192' && rows[0]?.segment === '1GB';
 }
 
 export function hasChanges(t: TableChanges): boolean {

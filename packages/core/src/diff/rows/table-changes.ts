@@ -31,8 +31,9 @@ function wholeTableReason(base: Relation | undefined, head: Relation): string | 
 /**
  * What changed in one table from `base` (a common ancestor: a fresh clone of a snapshot) to `head`. Undefined when the
  * table is gone from head (the schema diff says so). Both servers must have run a CHECKPOINT since their last write.
+ * `pagesReadable` false (a build with other page or segment sizes) compares every table whole.
  */
-export async function tableChanges(base: TableSide, head: TableSide): Promise<TableResult | undefined> {
+export async function tableChanges(base: TableSide, head: TableSide, pagesReadable = true): Promise<TableResult | undefined> {
   const headRel = head.relation;
   if (!headRel) return undefined;
   const baseRel = base.relation;
@@ -47,7 +48,7 @@ export async function tableChanges(base: TableSide, head: TableSide): Promise<Ta
   const keyed = { ...headRel, key };
   const changes: TableChanges = { table: headRel.table, keyedBy: key.length > 0 ? 'primary key' : 'whole row', key, changes: new Map(), columns: headRel.columns.map((c) => c.name) };
 
-  let reason = wholeTableReason(baseRel, headRel);
+  let reason = pagesReadable ? wholeTableReason(baseRel, headRel) : 'this Postgres build has other page or segment sizes than 8 kB and 1 GB';
   let runs: PageRun[] | undefined;
   let pagesRead = 0;
   if (!reason && baseRel) {
