@@ -94,8 +94,11 @@ export interface Driver {
    * is then not read (it is destroyed). The snapshot's parent need not be stored here.
    */
   importData(meta: StoredSnapshot, data: Readable, verified: Promise<void>): Promise<StoredSnapshot>;
-  /** Starts a branch of a stored snapshot. */
-  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime>;
+  /**
+   * Starts a branch of a stored snapshot. `password`: the superuser password its data carries when that is not the
+   * cache directory's (a snapshot frozen of a named branch); drivers that connect over a unix socket do not need it.
+   */
+  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string; password?: string }): Promise<BranchRuntime>;
   /** Removes a snapshot this driver stored (used for snapshots of branches). */
   removeSnapshot(snapshot: StoredSnapshot): Promise<void>;
   removeSnapshotSync(snapshot: StoredSnapshot): void;

@@ -10,7 +10,7 @@ import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { ServerStartError, UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import { clientConnections } from './activity.js';
-import { writeParentPassword, newBranchPassword } from './branch-credentials.js';
+import { writeParentPassword, newBranchPassword, readParentPassword } from './branch-credentials.js';
 import { describeBranch, type NamedBranchInfo } from './named-info.js';
 import { NamedRecords, type CreateNamedOptions } from './named-records.js';
 import { NamedServers, type NamedContext } from './named-servers.js';
@@ -324,6 +324,12 @@ export class NamedBranches {
       records: async () => (await Promise.all((await this.records.names()).map((n) => this.records.read(n)))).filter((m): m is NamedBranchMeta => m !== undefined),
       probe: (meta) => this.servers.probe(meta),
       locked: (name, fn) => this.records.locked(name, fn),
+      snapshotPassword: async (hash) => {
+        for (const name of await this.records.names()) {
+          if ((await this.records.read(name))?.snapshot.hash === hash) return readParentPassword(this.dir(name));
+        }
+        return undefined;
+      },
       fastForward: async (target, source) => {
         const before = await this.meta(target);
         const frozenBefore = Boolean(before.fromBranch || before.ownSnapshot);

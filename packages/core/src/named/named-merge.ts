@@ -52,6 +52,8 @@ export interface NamedAccess {
   /** pgbranch's own connection settings for a running branch. */
   probe(meta: NamedBranchMeta): ClientSettings;
   locked<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** The password a stored snapshot's data carries when not the cache directory's (a snapshot frozen of a named branch). */
+  snapshotPassword(hash: string): Promise<string | undefined>;
   /** Replaces `target`'s data with `source`'s current state (under target's lock, taken by the caller). */
   fastForward(target: string, source: string): Promise<void>;
 }
@@ -61,9 +63,10 @@ function label(snap: StoredSnapshot): string {
 }
 
 /** Runs `fn` against a short-lived server on a clone of `snap` (the common ancestor a diff compares with). */
-async function withBase<T>(ctx: NamedContext, snap: StoredSnapshot, fn: (base: ClientSettings) => Promise<T>): Promise<T> {
+async function withBase<T>(access: NamedAccess, snap: StoredSnapshot, fn: (base: ClientSettings) => Promise<T>): Promise<T> {
   const id = randomBytes(4).toString('hex');
-  const runtime = await ctx.driver.startBranch(snap, { id, name: `diff-base-${id}` });
+  const password = await access.snapshotPassword(snap.hash);
+  const runtime = await access.ctx.driver.startBranch(snap, { id, name: `diff-base-${id}`, password });
   try {
     return await fn(socketConnection(runtime.address()));
   } finally {
@@ -84,11 +87,11 @@ export async function diffNamed(access: NamedAccess, name: string, other: string
     if (other && !(await ancestorsOf(access.ctx.driver, head, all)).some((s) => s.hash === other.hash)) {
       throw new UsageError(`Branch "${name}" does not descend from ${label(other)}: compare it with its own snapshot (${head.snapshot.name}) or with a branch.`);
     }
-    return withBase(access.ctx, base, (b) => withClients([b, access.probe(head)], ([bc, hc]) => diffDatabases({ client: bc!, label: label(base) }, { client: hc!, label: `branch ${name}` }, options)));
+    return withBase(access, base, (b) => withClients([b, access.probe(head)], ([bc, hc]) => diffDatabases({ client: bc!, label: label(base) }, { client: hc!, label: `branch ${name}` }, options)));
   }
   const from = await access.running(other);
   const ancestor = await commonAncestor(access.ctx.driver, head, from, await access.records());
-  return withBase(access.ctx, ancestor, (b) =>
+  return withBase(access, ancestor, (b) =>
     withClients([b, b, access.probe(from), access.probe(head)], async ([b1, b2, oc, hc]) => {
       const started = performance.now();
       const [toOther, toHead] = await Promise.all([compareSides(b1!, oc!), compareSides(b2!, hc!)]);
@@ -115,7 +118,7 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     if (!s || !t) throw new UsageError(`Branch "${!s ? source : target}" disappeared during the merge.`);
     const ancestor = await commonAncestor(access.ctx.driver, t, s, all);
     const result: MergeResult = { kind: 'up-to-date', source, target, base: label(ancestor), applied: false, schema: [], tables: [], conflicts: { rows: [], schema: [] } };
-    const decided = await withBase(access.ctx, ancestor, (b) =>
+    const decided = await withBase(access, ancestor, (b) =>
       withClients([b, b, access.probe(t), access.probe(s)], async ([b1, b2, tc, sc]) => {
         const [ours, theirs] = await Promise.all([compareSides(b1!, tc!), compareSides(b2!, sc!)]);
         if (unchanged(theirs)) return 'up-to-date' as const;

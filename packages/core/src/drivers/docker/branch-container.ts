@@ -15,6 +15,8 @@ export class BranchContainer {
     private readonly containers: ServerContainers,
     readonly container: Docker.Container,
     private readonly label: string,
+    /** The password the data carries, when not the cache directory's. */
+    private readonly password?: string,
   ) {}
 
   get id(): string {
@@ -27,7 +29,7 @@ export class BranchContainer {
   /** Starts the container and waits until Postgres accepts connections. `hostPort`: the first start's port request. */
   async start(hostPort = this.port): Promise<void> {
     this.suspended = false;
-    this.port = await this.containers.start(this.container, hostPort, this.label);
+    this.port = await this.containers.start(this.container, hostPort, this.label, this.password);
   }
 
   async suspend(): Promise<void> {

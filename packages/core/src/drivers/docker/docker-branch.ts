@@ -22,10 +22,12 @@ export class DockerBranch implements BranchRuntime {
     /** The branch's directory (used only by storages that keep data on this host). */
     private readonly dir: string,
     private readonly name: string,
+    /** The superuser password the snapshot's data carries, when not the cache directory's. */
+    private readonly password?: string,
   ) {}
 
-  static async start(containers: ServerContainers, storage: DockerStorage, parent: StoredSnapshot, dir: string, name: string): Promise<DockerBranch> {
-    const branch = new DockerBranch(containers, storage, parent, dir, name);
+  static async start(containers: ServerContainers, storage: DockerStorage, parent: StoredSnapshot, dir: string, name: string, password?: string): Promise<DockerBranch> {
+    const branch = new DockerBranch(containers, storage, parent, dir, name, password);
     try {
       await branch.run(await containers.portRequest());
     } catch (err) {
@@ -36,7 +38,7 @@ export class DockerBranch implements BranchRuntime {
   }
 
   address(): BranchAddress {
-    return this.containers.address(this.box?.port || this.lastPort);
+    return this.containers.address(this.box?.port || this.lastPort, this.password);
   }
   details(): BranchDetails {
     return { containerId: this.box?.id, ...(this.storage.hostData ? { dir: this.dir } : {}) };
@@ -81,7 +83,7 @@ export class DockerBranch implements BranchRuntime {
     await this.storage.makeData(this.parent, this.dir);
     const container = await this.containers.create(this.storage.mount(this.parent, this.dir), this.parent.hash, hostPort, 'branch');
     // Held before it starts, so a failed start is still removed by destroy().
-    this.box = new BranchContainer(this.containers, container, `branch "${this.name}" of snapshot "${this.parent.name}"`);
+    this.box = new BranchContainer(this.containers, container, `branch "${this.name}" of snapshot "${this.parent.name}"`, this.password);
     await this.box.start(hostPort);
     this.lastPort = this.box.port;
   }

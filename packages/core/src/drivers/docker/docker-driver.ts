@@ -66,9 +66,9 @@ export class DockerDriver implements Driver {
     this.storage.removeSync(snapshot);
   }
 
-  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string }): Promise<BranchRuntime> {
+  startBranch(snapshot: StoredSnapshot, branch: { id: string; name: string; password?: string }): Promise<BranchRuntime> {
     const dir = this.ctx.layout.branch(this.ctx.session.id, branch.id);
-    return DockerBranch.start(this.containers, this.storage, snapshot, dir, branch.name);
+    return DockerBranch.start(this.containers, this.storage, snapshot, dir, branch.name, branch.password);
   }
 
   named(dirOf: (name: string) => string): NamedRuntime {
