@@ -155,3 +155,15 @@ export class SnapshotNotFoundError extends PgbranchError {
  * Engines never fail on it: they warn with this message and seed the snapshot locally.
  */
 export class RegistryError extends PgbranchError {}
+
+// ---- diff and merge ----
+
+/** A merge found rows or schema objects changed differently on both sides; nothing was applied. */
+export class MergeConflictError extends PgbranchError {
+  constructor(
+    message: string,
+    readonly conflicts: { rows: import('./diff/types.js').RowConflict[]; schema: import('./diff/types.js').SchemaConflict[] },
+  ) {
+    super('MERGE_CONFLICT', message);
+  }
+}

@@ -13,3 +13,4 @@ export { Lease } from './pool/lease.js';
 export type { LatencySummary } from './pool/latency.js';
 export { NamedBranches, BranchNotFoundError, type NamedBranchInfo, type NamedBranchState, type CreateNamedOptions } from './named/named-branches.js';
 export { Keeper, type KeeperOptions, type KeeperEvent } from './keeper/keeper.js';
+export type { DatabaseDiff, DiffOptions, DiffStats, TableDiff, RowChangeView, SchemaChange, SchemaConflict, RowConflict, SchemaObject, SchemaObjectKind } from './diff/types.js';

@@ -6,6 +6,9 @@ import { UsageError } from '../errors.js';
 import { logger } from '../log.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import type { BranchContext } from './branch-context.js';
+import { withClients } from '../diff/connect.js';
+import { diffDatabases } from '../diff/diff.js';
+import type { DatabaseDiff, DiffOptions } from '../diff/types.js';
 
 const log = logger('branch');
 
@@ -174,6 +177,26 @@ export class Branch implements AsyncDisposable {
       const meta = await this.current().snapshot({ name: options.name ?? `${this.name}-snapshot`, hash, ephemeralOwner: this.ctx.sessionId });
       this.ctx.track({ cleanupSync: () => this.ctx.driver.removeSnapshotSync(meta), dispose: () => this.ctx.driver.removeSnapshot(meta) });
       return new Snapshot(this.ctx, meta, 'built');
+    });
+  }
+
+  /**
+   * What this branch changed since its snapshot: schema objects added, dropped or changed, and rows inserted, updated
+   * and deleted (by primary key; tables without one by whole-row content). A short-lived branch of the snapshot is
+   * started to compare with; only pages whose LSN moved are read, so a small change in a big database is quick.
+   */
+  diff(options: DiffOptions = {}): Promise<DatabaseDiff> {
+    return this.serial(async () => {
+      const head = this.current();
+      if (!head.running) throw new UsageError(`Branch "${this.name}" is suspended; resume() it before diff().`);
+      const base = await Branch.create(this.ctx, this.parent, { name: `${this.name}-diff-base` });
+      try {
+        return await withClients([base.adminConnection(), this.adminConnection()], async ([b, h]) => {
+          return diffDatabases({ client: b!, label: `snapshot ${this.parent.name} (${this.parent.hash.slice(0, 12)})` }, { client: h!, label: `branch ${this.name}` }, options);
+        });
+      } finally {
+        await base.destroy();
+      }
     });
   }
 

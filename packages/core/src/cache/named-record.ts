@@ -14,6 +14,11 @@ export interface NamedBranchMeta {
   fromBranch?: string;
   /** The snapshot was frozen for this branch alone (a kept Docker branch): removed with the branch. */
   ownSnapshot?: boolean;
+  /**
+   * When the branch's data last came from its snapshot (created, reset, fast-forwarded; absent: createdAt). Snapshots
+   * frozen from the branch after this are ancestors of its data (a diff or merge may compare against them).
+   */
+  dataSince?: string;
   createdAt: string;
   /** Last time a client was seen connected (or the branch was created, resumed or reset). */
   lastUsedAt: string;

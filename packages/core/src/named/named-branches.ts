@@ -1,3 +1,4 @@
+// Over 300 lines: the one facade of every named-branch operation (each a few lines under the branch's lock).
 import { stat } from 'node:fs/promises';
 import { assertBranchName, readNamedMetaSync, type NamedBranchMeta } from '../cache/named-record.js';
 import { readKeeper } from '../cache/keeper-record.js';
@@ -14,10 +15,14 @@ import { describeBranch, type NamedBranchInfo } from './named-info.js';
 import { NamedRecords, type CreateNamedOptions } from './named-records.js';
 import { NamedServers, type NamedContext } from './named-servers.js';
 import { wakeThroughFront } from './wake.js';
+import type { DatabaseDiff, DiffOptions } from '../diff/types.js';
+import { fastForward } from './fast-forward.js';
+import { diffNamed, mergeNamed, type MergeOptions, type MergeResult, type NamedAccess } from './named-merge.js';
 
 export { BranchNotFoundError, type CreateNamedOptions } from './named-records.js';
 export type { NamedBranchInfo, NamedBranchState } from './named-info.js';
 export type { NamedContext } from './named-servers.js';
+export type { MergeOptions, MergeResult, MergeStrategy } from './named-merge.js';
 
 const log = logger('named');
 
@@ -207,6 +212,7 @@ export class NamedBranches {
       delete meta.server;
       delete meta.credentials; // recorded before the data changes: a crash from here on sets the password again
       meta.state = 'resetting';
+      meta.dataSince = new Date().toISOString();
       await this.records.write(meta);
       await this.servers.reclone(meta, parent);
       await this.servers.start(meta, parent, 'reset');
@@ -233,6 +239,19 @@ export class NamedBranches {
       } else await removeDir(this.dir(name));
       if (meta?.fromBranch || meta?.ownSnapshot) await this.dropFrozenSnapshot(meta.snapshot.hash);
     });
+  }
+
+  /**
+   * What `name` changed since its snapshot; with `other` (another named branch, or a stored snapshot `name` descends
+   * from), what differs from `other` to `name`. Suspended branches are started.
+   */
+  diff(name: string, other?: string | Snapshot, options: DiffOptions = {}): Promise<DatabaseDiff> {
+    return diffNamed(this.access(), name, typeof other === 'object' ? other.meta : other, options);
+  }
+
+  /** Brings `source`'s changes into `target`: fast-forward, or a three-way merge in one transaction (see MergeResult). */
+  merge(source: string, target: string, options: MergeOptions = {}): Promise<MergeResult> {
+    return mergeNamed(this.access(), source, target, options);
   }
 
   /** Records client activity seen by the keeper (or a caller): keeps the branch from going idle. */
@@ -292,6 +311,28 @@ export class NamedBranches {
   /** Freezes another named branch's current state as a snapshot, under that branch's lock. */
   private freezeBranch(source: string, forName: string): Promise<StoredSnapshot> {
     return this.records.locked(source, async () => this.servers.freeze(await this.meta(source), forName));
+  }
+
+  private access(): NamedAccess {
+    return {
+      ctx: this.ctx,
+      running: async (name) => {
+        const info = await this.get(name);
+        if (info.state !== 'running' && info.state !== 'idle') await this.resume(name);
+        return this.meta(name);
+      },
+      records: async () => (await Promise.all((await this.records.names()).map((n) => this.records.read(n)))).filter((m): m is NamedBranchMeta => m !== undefined),
+      probe: (meta) => this.servers.probe(meta),
+      locked: (name, fn) => this.records.locked(name, fn),
+      fastForward: async (target, source) => {
+        const before = await this.meta(target);
+        const frozenBefore = Boolean(before.fromBranch || before.ownSnapshot);
+        const frozen = await this.freezeBranch(source, target);
+        const carried = this.servers.dataPassword(await this.meta(source));
+        const previous = await fastForward(this.records, this.servers, before, frozen, source, carried);
+        if (frozenBefore) await this.dropFrozenSnapshot(previous);
+      },
+    };
   }
 
   private async dropFrozenSnapshot(hash: string): Promise<void> {

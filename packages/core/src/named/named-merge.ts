@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { NamedBranchMeta } from '../cache/named-record.js';
+import { socketConnection, type ClientSettings } from '../drivers/address.js';
+import { withClients } from '../diff/connect.js';
+import { compareSides, describeDiff, diffDatabases } from '../diff/diff.js';
+import { relativeChanges } from '../diff/relative.js';
+import { compareSchemas } from '../diff/schema-stub.js';
+import { applyMergePlan } from '../diff/merge-stub.js';
+import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
+import { MergeConflictError, UsageError } from '../errors.js';
+import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
+import { ancestorsOf, commonAncestor } from './lineage.js';
+import { planThreeWay, unchanged, type MergeStrategy } from './merge-plan.js';
+import type { NamedContext } from './named-servers.js';
+
+export type { MergeStrategy };
+
+export interface MergeOptions {
+  /** How to settle rows and schema objects changed differently on both sides: keep the target's, or take the source's. */
+  strategy?: MergeStrategy;
+  /** Plan only: nothing changes. */
+  dryRun?: boolean;
+}
+
+export interface MergeResult {
+  /** 'fast-forward': the target took the source's state; 'three-way': changes applied; 'up-to-date': nothing to do. */
+  kind: 'fast-forward' | 'three-way' | 'up-to-date';
+  source: string;
+  target: string;
+  /** The common ancestor compared with: `snapshot NAME (hash)`. */
+  base: string;
+  /** False for a dry run. */
+  applied: boolean;
+  /** Schema changes brought into the target (three-way). */
+  schema: SchemaChange[];
+  /** Rows written per table (three-way). */
+  tables: { table: string; inserted: number; updated: number; deleted: number }[];
+  /** Listed even when a strategy settled them. */
+  conflicts: { rows: RowConflict[]; schema: SchemaConflict[] };
+  /** What a three-way merge runs on the target (DDL, row operations, sequences). */
+  plan?: MergePlan;
+}
+
+/** What diff and merge need from NamedBranches (each called outside any branch lock unless said). */
+export interface NamedAccess {
+  ctx: NamedContext;
+  /** The branch's record, started first when it is suspended. */
+  running(name: string): Promise<NamedBranchMeta>;
+  /** Every named branch's record. */
+  records(): Promise<NamedBranchMeta[]>;
+  /** pgbranch's own connection settings for a running branch. */
+  probe(meta: NamedBranchMeta): ClientSettings;
+  locked<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Replaces `target`'s data with `source`'s current state (under target's lock, taken by the caller). */
+  fastForward(target: string, source: string): Promise<void>;
+}
+
+function label(snap: StoredSnapshot): string {
+  return `snapshot ${snap.name} (${snap.hash.slice(0, 12)})`;
+}
+
+/** Runs `fn` against a short-lived server on a clone of `snap` (the common ancestor a diff compares with). */
+async function withBase<T>(ctx: NamedContext, snap: StoredSnapshot, fn: (base: ClientSettings) => Promise<T>): Promise<T> {
+  const id = randomBytes(4).toString('hex');
+  const runtime = await ctx.driver.startBranch(snap, { id, name: `diff-base-${id}` });
+  try {
+    return await fn(socketConnection(runtime.address()));
+  } finally {
+    await runtime.destroy();
+  }
+}
+
+/**
+ * What `name` changed since its snapshot, or, with `other`, from `other` to `name`: `other` is another named branch
+ * (both compared with their newest common snapshot) or a stored snapshot `name` descends from.
+ */
+export async function diffNamed(access: NamedAccess, name: string, other: string | StoredSnapshot | undefined, options: DiffOptions): Promise<DatabaseDiff> {
+  const head = await access.running(name);
+  if (other === undefined || typeof other !== 'string') {
+    const all = await access.records();
+    const base = other ?? (await access.ctx.driver.findSnapshot(head.snapshot.hash));
+    if (!base) throw new UsageError(`Branch "${name}": its snapshot ${head.snapshot.name} (${head.snapshot.hash.slice(0, 12)}) is no longer in the cache; compare it with another branch instead.`);
+    if (other && !(await ancestorsOf(access.ctx.driver, head, all)).some((s) => s.hash === other.hash)) {
+      throw new UsageError(`Branch "${name}" does not descend from ${label(other)}: compare it with its own snapshot (${head.snapshot.name}) or with a branch.`);
+    }
+    return withBase(access.ctx, base, (b) => withClients([b, access.probe(head)], ([bc, hc]) => diffDatabases({ client: bc!, label: label(base) }, { client: hc!, label: `branch ${name}` }, options)));
+  }
+  const from = await access.running(other);
+  const ancestor = await commonAncestor(access.ctx.driver, head, from, await access.records());
+  return withBase(access.ctx, ancestor, (b) =>
+    withClients([b, b, access.probe(from), access.probe(head)], async ([b1, b2, oc, hc]) => {
+      const started = performance.now();
+      const [toOther, toHead] = await Promise.all([compareSides(b1!, oc!), compareSides(b2!, hc!)]);
+      const stats = { ...toHead.stats, pagesRead: toHead.stats.pagesRead + toOther.stats.pagesRead, pagesChanged: toHead.stats.pagesChanged + toOther.stats.pagesChanged, rowVersions: toHead.stats.rowVersions + toOther.stats.rowVersions, durationMs: Math.round(performance.now() - started) };
+      return describeDiff({ base: `branch ${other}`, head: `branch ${name}` }, compareSchemas(toOther.head, toHead.head), relativeChanges(toOther.tables, toHead.tables), stats, options);
+    }),
+  );
+}
+
+/**
+ * Brings `source`'s changes into `target`. Fast-forward when the target changed nothing since their common ancestor
+ * (the target takes the source's state: a copy-on-write clone, its URL unchanged); else a three-way merge applied in
+ * one transaction on the target (a merge that fails or is killed leaves it as it was). Conflicts without a strategy
+ * throw MergeConflictError and nothing is applied.
+ */
+export async function mergeNamed(access: NamedAccess, source: string, target: string, options: MergeOptions): Promise<MergeResult> {
+  if (source === target) throw new UsageError(`Cannot merge branch "${source}" into itself.`);
+  await access.running(source);
+  await access.running(target);
+  return access.locked(target, async () => {
+    const all = await access.records();
+    const s = all.find((m) => m.name === source);
+    const t = all.find((m) => m.name === target);
+    if (!s || !t) throw new UsageError(`Branch "${!s ? source : target}" disappeared during the merge.`);
+    const ancestor = await commonAncestor(access.ctx.driver, t, s, all);
+    const result: MergeResult = { kind: 'up-to-date', source, target, base: label(ancestor), applied: false, schema: [], tables: [], conflicts: { rows: [], schema: [] } };
+    const decided = await withBase(access.ctx, ancestor, (b) =>
+      withClients([b, b, access.probe(t), access.probe(s)], async ([b1, b2, tc, sc]) => {
+        const [ours, theirs] = await Promise.all([compareSides(b1!, tc!), compareSides(b2!, sc!)]);
+        if (unchanged(theirs)) return 'up-to-date' as const;
+        if (unchanged(ours)) return 'fast-forward' as const;
+        const planned = await planThreeWay(ours, theirs, sc!, options.strategy);
+        Object.assign(result, { kind: 'three-way', schema: planned.schema, tables: planned.tables, conflicts: planned.conflicts, plan: planned.plan });
+        const count = planned.conflicts.rows.length + planned.conflicts.schema.length;
+        if (count > 0 && !options.strategy && !options.dryRun) throw conflictError(source, target, planned.conflicts);
+        if (!options.dryRun) {
+          await applyMergePlan(tc!, planned.plan);
+          result.applied = true;
+        }
+        return 'three-way' as const;
+      }),
+    );
+    result.kind = decided;
+    if (decided === 'fast-forward' && !options.dryRun) {
+      await access.fastForward(target, source);
+      result.applied = true;
+    }
+    return result;
+  });
+}
+
+function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
+  const shown = [
+    ...conflicts.schema.slice(0, 5).map((c) => `  schema: ${c.kind} ${c.id} (changed on both)`),
+    ...conflicts.rows.slice(0, 10).map((c) => `  ${c.table} ${c.key}: ${c.ours === null ? 'deleted' : 'changed'} on ${target}, ${c.theirs === null ? 'deleted' : 'changed'} on ${source}`),
+  ];
+  const total = conflicts.rows.length + conflicts.schema.length;
+  const more = total > shown.length ? `\n  … and ${total - shown.length} more` : '';
+  return new MergeConflictError(
+    `Merging "${source}" into "${target}": ${total} conflict${total === 1 ? '' : 's'} (changed differently on both branches); nothing was applied.\n${shown.join('\n')}${more}\n` +
+      `Settle them on one branch and merge again, or pass --strategy ours (keep ${target}'s) or --strategy theirs (take ${source}'s). --dry-run --json lists them all with base/ours/theirs values.`,
+    conflicts,
+  );
+}
