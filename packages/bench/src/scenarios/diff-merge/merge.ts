@@ -2,7 +2,6 @@ import { BranchNotFoundError, type NamedBranches, type Snapshot } from '@pgbranc
 import { median, methodResult } from '../../stats.js';
 import type { MethodResult, Scenario } from '../../types.js';
 import { bulkRecipe, ROWS_PER_MB, usableTargets, withEngine } from '../common.js';
-import { namedMerge, type MergeSummary } from './api.js';
 import { copyAll } from './copy-all.js';
 import { fullCompare } from './full-compare.js';
 import { changeCounts, changeRows, describeCounts, sameCounts, type RowCounts } from './row-changes.js';
@@ -17,6 +16,8 @@ const LABEL: Record<Method, string> = {
 const TARGET = 'bench-merge-target';
 const SOURCE = 'bench-merge-source';
 const TABLE = 'public.bulk';
+
+type MergeSummary = Awaited<ReturnType<NamedBranches['merge']>>;
 
 /**
  * Scenario: bringing one named branch's changes into another. Each sample starts from a new pair: TARGET from the
@@ -100,7 +101,7 @@ async function measure(named: NamedBranches, snap: Snapshot, method: Method, tot
         await changeRows(named.url(target), { rows: total, counts, slice: { part: 1, of: 2 }, firstInsert: total + counts.inserted + 1 });
       }
       const t0 = performance.now();
-      const result = method === 'copy' ? undefined : await namedMerge(named, SOURCE, TARGET);
+      const result = method === 'copy' ? undefined : await named.merge(SOURCE, TARGET);
       if (method === 'copy') await copyAll(sourceUrl, named.url(target));
       const ms = performance.now() - t0;
       const after = named.url(await named.get(TARGET));
