@@ -164,6 +164,37 @@ export class MergeConflictError extends PgbranchError {
     message: string,
     readonly conflicts: { rows: import('./diff/types.js').RowConflict[]; schema: import('./diff/types.js').SchemaConflict[] },
   ) {
-    super('MERGE_CONFLICT', message);
+    super('PGBRANCH_MERGE_CONFLICT', message);
+  }
+}
+
+// ---- Merge: applying a plan to the target branch ----
+
+/**
+ * A merge's rows do not fit the target: a foreign key left without its parent row, a row to update or delete that the
+ * target no longer has, a unique or check constraint violated. The transaction was rolled back: nothing was applied.
+ * Names the table, the constraint and up to 5 keys (never other row values).
+ */
+export class MergeConstraintError extends PgbranchError {
+  constructor(
+    message: string,
+    readonly table: string,
+    readonly constraint: string | undefined,
+    readonly keys: string[],
+    options?: { cause?: unknown },
+  ) {
+    super('PGBRANCH_MERGE_CONSTRAINT', message, options);
+  }
+}
+
+/** A statement of a merge failed for another reason (its DDL, a lost connection…). Rolled back: nothing was applied. */
+export class MergeApplyError extends PgbranchError {
+  constructor(
+    message: string,
+    readonly table: string | undefined,
+    readonly statement: string,
+    options?: { cause?: unknown },
+  ) {
+    super('PGBRANCH_MERGE_FAILED', message, options);
   }
 }

@@ -77,6 +77,30 @@ Stops the branch's server cleanly and keeps its data; it costs disk only until \
 
 Starts a suspended branch again on the same URL with its data (also recovers a branch whose server died).
 `,
+  diff: `Usage: pgbranch diff NAME [OTHER] [--rows N] [--json]
+
+What NAME changed since its snapshot; with OTHER (another named branch, or a snapshot NAME descends from), what
+differs from OTHER to NAME. Schema: tables, columns, constraints, indexes, functions, views, triggers, types,
+sequences, extensions added, dropped or changed. Rows: inserted, updated, deleted per table, matched by primary key
+(tables without one: by whole-row content, and said so), with the first N rows (values of columns named like
+password, secret, token, api_key or *_hash shown as [redacted]). Only pages changed since the common snapshot are
+read, so a small change in a big database is quick. Suspended branches are started.
+
+  --rows N          changed rows shown per table (default 10; 100 with --json)
+`,
+  merge: `Usage: pgbranch merge SOURCE --into TARGET [--strategy ours|theirs] [--dry-run] [--json]
+
+Brings SOURCE's changes into TARGET. When TARGET changed nothing since their newest common snapshot, TARGET takes
+SOURCE's state (a fast-forward: a copy-on-write clone, TARGET's URL unchanged). Otherwise a three-way merge:
+rows and schema objects changed on SOURCE only are applied to TARGET in one transaction (schema first, in
+dependency order; triggers do not fire; sequences move forward); the same row or object changed differently on
+both is a conflict, listed with its base, ours (TARGET) and theirs (SOURCE) values, and nothing is applied (exit 1)
+unless --strategy says whose change wins. A merge that fails or is interrupted leaves TARGET as it was.
+
+  --into TARGET     the branch that receives the changes
+  --strategy S      ours: keep TARGET's side of every conflict; theirs: take SOURCE's
+  --dry-run         show the plan (and conflicts) without changing anything
+`,
   rm: `Usage: pgbranch rm NAME
 
 Stops the branch and removes it with its data.
@@ -131,6 +155,9 @@ Usage:
   pgbranch suspend NAME                       stop the server, keep the data
   pgbranch resume NAME                        start it again on the same URL
   pgbranch rm NAME                            stop and remove the branch
+  pgbranch diff NAME [OTHER] [--rows N]       what NAME changed since its snapshot (or from OTHER): schema and rows
+  pgbranch merge SOURCE --into TARGET         bring SOURCE's changes into TARGET: fast-forward, else three-way
+                  [--strategy ours|theirs] [--dry-run]
   pgbranch serve [--idle-after 5m] [--suspend-after 15m] [--interval 1s]
                                               keeper: suspends idle branches, removes expired ones, wakes on connect
   pgbranch gc [--keep N] [--max-age-days D] [--accounts]

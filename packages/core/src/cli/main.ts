@@ -6,6 +6,7 @@ import { runGc } from './gc.js';
 import { runBench } from './bench.js';
 import { runBranchAction, runCreate, runList, runSnapshot, runUrl } from './branches.js';
 import { runServe } from './serve.js';
+import { runDiff, runMerge } from './diff.js';
 import { runExport, runImport } from './snapshot-files.js';
 import { commandHelp, packageVersion, USAGE } from './help.js';
 import { BranchNotFoundError } from '../named/named-branches.js';
@@ -37,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       interval: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'print-hash': { type: 'boolean', default: false },
+      rows: { type: 'string' },
+      into: { type: 'string' },
+      strategy: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -44,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = positionals;
   // `snapshot export|import …` unless --sql is given: with it, "export" and "import" are snapshot names like any.
   const snapshotFiles = command === 'snapshot' && (name === 'export' || name === 'import') && values.sql.length === 0 ? name : undefined;
-  const extra = rest[snapshotFiles ? 1 : 0];
+  const extra = rest[snapshotFiles || command === 'diff' ? 1 : 0];
   if (values.version) return print(`pgbranch ${packageVersion()}\n`);
   if (command === 'help') return name && !commandHelp(name) ? unknownCommand(name) : print(name ? commandHelp(name)! : USAGE);
   if (values.help && command) return commandHelp(command) ? print(commandHelp(command)!) : unknownCommand(command);
@@ -77,6 +82,10 @@ async function main(argv: string[]): Promise<number> {
     case 'resume':
     case 'rm':
       return runBranchAction(cli, command, name);
+    case 'diff':
+      return runDiff(cli, name, rest[0], numberOption(values.rows, 'rows'));
+    case 'merge':
+      return runMerge(cli, name, values.into, values.strategy, values['dry-run']);
     case 'serve':
       return runServe(cli, { idleAfter: values['idle-after'], suspendAfter: values['suspend-after'], interval: values.interval });
     default:

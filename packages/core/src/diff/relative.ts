@@ -15,7 +15,7 @@ export function relativeChanges(toOther: TableResult[], toHead: TableResult[]): 
     const h = heads.get(table);
     const o = others.get(table);
     const shape = (h ?? o)!;
-    const changes: TableChanges = { table, keyedBy: shape.changes.keyedBy, key: shape.changes.key, changes: new Map() };
+    const changes: TableChanges = { table, keyedBy: shape.changes.keyedBy, key: shape.changes.key, changes: new Map(), columns: shape.changes.columns };
     if (h?.changes.counts || o?.changes.counts) {
       const counts = new Map(h?.changes.counts ?? []);
       for (const [row, n] of o?.changes.counts ?? []) counts.set(row, (counts.get(row) ?? 0) - n);

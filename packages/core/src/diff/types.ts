@@ -104,6 +104,8 @@ export interface TableChanges {
    */
   changes: Map<string, { before: string | null; after: string | null }>;
   counts?: Map<string, number>;
+  /** The table's columns in table order (head side), for showing rows. */
+  columns?: string[];
 }
 
 /** One row changed differently on both sides of a merge. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { compareSchemas } from '../diff/schema-stub.js';
-import { mergeSchemas, planRows, schemaStatements, sequenceValues } from '../diff/merge-stub.js';
+import { mergeSchemas, schemaStatements } from '../diff/merge-stub.js';
+import { planRows, sequenceValues } from '../diff/merge/index.js';
 import type { Comparison } from '../diff/diff.js';
 import type { MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 

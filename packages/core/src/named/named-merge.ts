@@ -5,7 +5,7 @@ import { withClients } from '../diff/connect.js';
 import { compareSides, describeDiff, diffDatabases } from '../diff/diff.js';
 import { relativeChanges } from '../diff/relative.js';
 import { compareSchemas } from '../diff/schema-stub.js';
-import { applyMergePlan } from '../diff/merge-stub.js';
+import { applyMergePlan } from '../diff/merge/index.js';
 import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
@@ -56,7 +56,7 @@ export interface NamedAccess {
 }
 
 function label(snap: StoredSnapshot): string {
-  return `snapshot ${snap.name} (${snap.hash.slice(0, 12)})`;
+  return snap.kind === 'recipe' ? `snapshot ${snap.name} (${snap.hash.slice(0, 12)})` : `snapshot ${snap.name}`;
 }
 
 /** Runs `fn` against a short-lived server on a clone of `snap` (the common ancestor a diff compares with). */

@@ -14,8 +14,15 @@ export function redactor(table: string, names: string[] | undefined): (column: s
 
 type Row = Record<string, unknown>;
 
-function parse(text: string | null): Row | undefined {
-  return text === null ? undefined : (JSON.parse(text) as Row);
+/** Parses a row's jsonb text, its columns in table order (jsonb keeps them shortest first). */
+function parse(text: string | null, columns?: string[]): Row | undefined {
+  if (text === null) return undefined;
+  const row = JSON.parse(text) as Row;
+  if (!columns) return row;
+  const ordered: Row = {};
+  for (const c of columns) if (c in row) ordered[c] = row[c];
+  for (const c of Object.keys(row)) if (!(c in ordered)) ordered[c] = row[c];
+  return ordered;
 }
 
 function hide(row: Row | undefined, redacted: (column: string) => boolean): Row | undefined {
@@ -60,14 +67,14 @@ export function rowViews(t: TableChanges, limit: number, redacted: (column: stri
   const views: RowChangeView[] = [];
   if (t.counts) {
     for (const [row, n] of t.counts) {
-      const view: RowChangeView = n > 0 ? { change: 'inserted', after: hide(parse(row), redacted) } : { change: 'deleted', before: hide(parse(row), redacted) };
+      const view: RowChangeView = n > 0 ? { change: 'inserted', after: hide(parse(row, t.columns), redacted) } : { change: 'deleted', before: hide(parse(row, t.columns), redacted) };
       for (let i = 0; i < Math.abs(n) && views.length < limit; i++) views.push(view);
       if (views.length >= limit) break;
     }
     return views;
   }
   const order = { inserted: 0, updated: 1, deleted: 2 } as const;
-  const all = [...t.changes].map(([k, { before, after }]) => ({ key: parse(k)!, before: parse(before), after: parse(after) }));
+  const all = [...t.changes].map(([k, { before, after }]) => ({ key: parse(k, t.columns)!, before: parse(before, t.columns), after: parse(after, t.columns) }));
   const kind = (e: { before?: Row; after?: Row }): keyof typeof order => (!e.before ? 'inserted' : !e.after ? 'deleted' : 'updated');
   all.sort((a, b) => order[kind(a)] - order[kind(b)] || compareKeys(a.key, b.key));
   for (const e of all.slice(0, limit)) {

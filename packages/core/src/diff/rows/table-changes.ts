@@ -43,7 +43,7 @@ export async function tableChanges(base: TableSide, head: TableSide): Promise<Ta
   const sameKey = !baseRel || baseRel.key.join('\0') === headRel.key.join('\0');
   const key = sameKey ? headRel.key : [];
   const keyed = { ...headRel, key };
-  const changes: TableChanges = { table: headRel.table, keyedBy: key.length > 0 ? 'primary key' : 'whole row', key, changes: new Map() };
+  const changes: TableChanges = { table: headRel.table, keyedBy: key.length > 0 ? 'primary key' : 'whole row', key, changes: new Map(), columns: headRel.columns.map((c) => c.name) };
 
   let reason = wholeTableReason(baseRel, headRel);
   let runs: PageRun[] | undefined;
