@@ -67,7 +67,7 @@ export const merge: Scenario = {
       }
     });
     notes.push(
-      `Changes per side: ${settings.mergePercent} % of the rows, a third each updated, deleted and inserted; the two sides of a three-way merge change disjoint rows (odd and even ids) and insert disjoint ids, so there are no conflicts.`,
+      `Changes per side: ${settings.mergePercent} % of the rows, a third each updated, deleted and inserted (fast-forward: SOURCE only; three-way and copy: both sides); the two sides of a three-way merge change disjoint rows (odd and even ids) and insert disjoint ids, so there are no conflicts.`,
       'Checked after every sample (untimed): fast-forward and copy leave TARGET equal to SOURCE row for row; a three-way merge leaves TARGET different from SOURCE by exactly TARGET\'s own changes.',
       `Named branches of the local driver, cache directory on ${target.label}'s filesystem; creating the pair and changing the rows are not timed.`,
     );
