@@ -47,6 +47,8 @@ export interface ScenarioResult {
   results: MethodResult[];
   reference?: ReferenceFigure[];
   charts: ChartSpec[];
+  /** A summary table printed after the results (one row per configuration: medians, ratios, checks). */
+  table?: { columns: string[]; rows: string[][] };
   /** Free-form lines: configuration, caveats, what a ratio compares. */
   notes?: string[];
   durationMs?: number;

@@ -23,6 +23,7 @@ const run: BenchRun = {
       title: 'Size',
       status: 'ok',
       results: [result('copy', [100], { group: '70 MB', x: 70 }), result('copy', [400], { group: '958 MB', x: 958, unit: 'MB' })],
+      table: { columns: ['snapshot', 'a ÷ b'], rows: [['70 MB', '3.0×'], ['1 | 2', '1.0×']] },
       charts: [],
     },
     { id: 'cold-start', title: 'Cold start', status: 'not available', reason: 'needs suspend/resume', results: [], charts: [] },
@@ -53,6 +54,12 @@ describe('markdown report', () => {
     expect(md).toContain('![Cold](branch-creation.svg)');
     expect(md).toContain('- PostgreSQL 18.4');
     expect(md).toContain('- pipe | method: configured with fsync=off');
+  });
+
+  it('prints the summary table of a scenario after its results', () => {
+    const section = md.slice(md.indexOf('## Size'));
+    expect(section).toContain('| snapshot | a ÷ b |\n| --- | --- |\n| 70 MB | 3.0× |\n| 1 \\| 2 | 1.0× |\n');
+    expect(section.indexOf('| snapshot |')).toBeGreaterThan(section.indexOf('| copy | 958 MB'));
   });
 
   it('says why a scenario is not available instead of a table', () => {

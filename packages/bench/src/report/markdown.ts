@@ -40,6 +40,11 @@ function scenarioSection(s: ScenarioResult): string[] {
     }
     out.push('');
   }
+  if (s.table) {
+    out.push(`| ${s.table.columns.map(escapeCell).join(' | ')} |`, `|${' --- |'.repeat(s.table.columns.length)}`);
+    for (const row of s.table.rows) out.push(`| ${row.map(escapeCell).join(' | ')} |`);
+    out.push('');
+  }
   for (const ref of s.reference ?? []) out.push(`Reference — ${ref.operation}: ${ref.value} (${ref.source}).`);
   if (s.reference?.length) out.push('');
   for (const chart of s.charts) out.push(`![${escapeCell(chart.title)}](${chart.file})`, '');
