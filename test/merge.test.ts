@@ -8,6 +8,8 @@ import { contents, naiveDiff } from './support/naive-diff.js';
 import { query } from './support/pg.js';
 import { postgresProcessesUnder, repoRoot } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
+import { dockerUnavailable, TEST_IMAGE } from './support/docker.js';
+import { requireAll } from './support/targets.js';
 
 const MAIN = path.join(repoRoot, 'packages/core/dist/cli/main.js');
 const recipe = (name: string) => path.join(repoRoot, 'fixtures/recipes', name);
@@ -185,5 +187,37 @@ describe('merging named branches', () => {
     // And the merge, run again, completes.
     expect(await named.merge('kill-feature', 'kill-main')).toMatchObject({ kind: 'three-way', applied: true });
     expect(await query(main, `select count(*)::int as n from audit_log where actor = 'bulk'`)).toEqual([{ n: 300000 }]);
+  });
+});
+
+const dockerMissing = dockerUnavailable();
+describe.skipIf(dockerMissing && !requireAll())(`merging named branches with the docker driver${dockerMissing ? ` (skipped: ${dockerMissing})` : ''}`, () => {
+  const cacheDir = path.join(os.tmpdir(), 'pgbranch-test', 'merge-docker');
+  afterAll(() => rm(cacheDir, { recursive: true, force: true }));
+
+  it('diffs, fast-forwards and merges three ways: the comparison server opens data frozen with a branch’s own password', async () => {
+    expect(dockerMissing).toBeUndefined();
+    await using engine = await createEngine({ cacheDir, driver: 'docker', docker: { image: TEST_IMAGE, network: 'host' } });
+    const named = engine.named();
+    const urlOf = async (name: string) => named.url(await named.get(name));
+    try {
+      await named.create('dmain', await engine.snapshot({ name: 'relay-store', sql: [recipe('relay-store')] }));
+      await named.create('dfeature', 'dmain');
+      await query(await urlOf('dfeature'), `update relay.accounts set name = name || '!' where id = 1`);
+      expect((await named.diff('dfeature')).tables.map((t) => [t.table, t.updated])).toEqual([['relay.accounts', 1]]);
+      const url = await urlOf('dmain');
+      expect(await named.merge('dfeature', 'dmain')).toMatchObject({ kind: 'fast-forward', applied: true });
+      expect(await urlOf('dmain')).toBe(url);
+      await query(url, `update relay.accounts set name = 'main' where id = 2`);
+      await query(await urlOf('dfeature'), `update relay.accounts set name = 'feature' where id = 3`);
+      expect(await named.merge('dfeature', 'dmain')).toMatchObject({ kind: 'three-way', applied: true });
+      expect(await query(url, 'select id, name from relay.accounts where id <= 3 order by id')).toEqual([
+        { id: 1, name: expect.stringMatching(/!$/) },
+        { id: 2, name: 'main' },
+        { id: 3, name: 'feature' },
+      ]);
+    } finally {
+      for (const b of await named.list()) await named.destroy(b.name);
+    }
   });
 });
