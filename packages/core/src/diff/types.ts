@@ -181,6 +181,9 @@ export interface TableOps {
   ops: RowOp[];
 }
 
+/** How a merge settles conflicts: keep the target's side ('ours') or take the source's ('theirs'). */
+export type MergeStrategy = 'ours' | 'theirs';
+
 /** What a merge does to its target, in one transaction. */
 export interface MergePlan {
   /** DDL, in the order it runs (drops in reverse dependency order, then creates in dependency order). */

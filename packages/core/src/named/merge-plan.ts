@@ -4,9 +4,8 @@ import { mergeSchemas } from '../diff/schema/merge-schemas.js';
 import { schemaStatements } from '../diff/schema/statements.js';
 import { planRows, sequenceValues } from '../diff/merge/index.js';
 import type { Comparison } from '../diff/diff.js';
-import type { MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
+import type { MergePlan, MergeStrategy, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 
-export type MergeStrategy = 'ours' | 'theirs';
 
 /** What a three-way merge would do to its target, and what it could not decide. */
 export interface ThreeWay {

@@ -7,11 +7,11 @@ import { relativeChanges } from '../diff/relative.js';
 import { compareSchemas } from '../diff/schema/compare.js';
 import { describeSchemaConflict } from '../diff/schema/describe.js';
 import { applyMergePlan } from '../diff/merge/index.js';
-import type { DatabaseDiff, DiffOptions, MergePlan, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
+import type { DatabaseDiff, DiffOptions, MergePlan, MergeStrategy, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
 import type { StoredSnapshot } from '../snapshot/stored-snapshot.js';
 import { ancestorsOf, commonAncestor } from './lineage.js';
-import { planThreeWay, unchanged, type MergeStrategy } from './merge-plan.js';
+import { planThreeWay, unchanged } from './merge-plan.js';
 import type { NamedContext } from './named-servers.js';
 
 export type { MergeStrategy };
