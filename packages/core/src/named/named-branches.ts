@@ -333,7 +333,7 @@ export class NamedBranches {
       fastForward: async (target, source) => {
         const before = await this.meta(target);
         const frozenBefore = Boolean(before.fromBranch || before.ownSnapshot);
-        const frozen = await this.freezeBranch(source, target);
+        const frozen = await this.servers.freeze(await this.meta(source), target); // the caller holds source's lock
         const carried = this.servers.dataPassword(await this.meta(source));
         const previous = await fastForward(this.records, this.servers, before, frozen, source, carried);
         if (frozenBefore) await this.dropFrozenSnapshot(previous);

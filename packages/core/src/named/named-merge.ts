@@ -54,7 +54,7 @@ export interface NamedAccess {
   locked<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** The password a stored snapshot's data carries when not the cache directory's (a snapshot frozen of a named branch). */
   snapshotPassword(hash: string): Promise<string | undefined>;
-  /** Replaces `target`'s data with `source`'s current state (under target's lock, taken by the caller). */
+  /** Replaces `target`'s data with `source`'s current state (under both branches' locks, taken by the caller). */
   fastForward(target: string, source: string): Promise<void>;
 }
 
@@ -111,7 +111,9 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
   if (source === target) throw new UsageError(`Cannot merge branch "${source}" into itself.`);
   await access.running(source);
   await access.running(target);
-  return access.locked(target, async () => {
+  // Both branches' locks, always in name order: merges A→B and B→A at once wait for each other instead of deadlocking.
+  const [first, second] = [source, target].sort();
+  return access.locked(first!, () => access.locked(second!, async () => {
     const all = await access.records();
     const s = all.find((m) => m.name === source);
     const t = all.find((m) => m.name === target);
@@ -140,7 +142,7 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
       result.applied = true;
     }
     return result;
-  });
+  }));
 }
 
 /** What each side did to a conflicting row: `updated on main, deleted on feature`. */
