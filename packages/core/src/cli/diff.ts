@@ -1,5 +1,6 @@
 import { formatDiff } from '../diff/format.js';
 import { describeSchemaConflict } from '../diff/schema/describe.js';
+import { REDACTED, redactor } from '../diff/rows/row-view.js';
 import type { RowConflict } from '../diff/types.js';
 import { MergeConflictError, UsageError } from '../errors.js';
 import { conflictSides, type MergeResult, type MergeStrategy } from '../named/named-branches.js';
@@ -46,7 +47,8 @@ export function conflictText(c: RowConflict, target: string, source: string): st
   const ours = JSON.parse(c.ours) as Record<string, unknown>;
   const theirs = JSON.parse(c.theirs) as Record<string, unknown>;
   const cols = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])].filter((k) => JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]));
-  const shown = cols.slice(0, 4).map((k) => `${k} ${short(ours[k])} vs ${short(theirs[k])}`);
+  const secret = redactor(c.table, undefined);
+  const shown = cols.slice(0, 4).map((k) => (secret(k) ? `${k} ${REDACTED} vs ${REDACTED}` : `${k} ${short(ours[k])} vs ${short(theirs[k])}`));
   return `${sides}: ${shown.join(', ')}${cols.length > 4 ? `, +${cols.length - 4} more columns` : ''}`;
 }
 

@@ -33,7 +33,22 @@ export interface Comparison {
  * differs are read, and only row versions written or gone since the ancestor are fetched.
  */
 export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
-  await Promise.all([base.query('CHECKPOINT'), head.query('CHECKPOINT')]);
+  // One snapshot per side for every read: a row written again while the diff reads cannot look deleted. The
+  // CHECKPOINT comes after the snapshot is taken, so every change the snapshot sees is in the files.
+  const begin = async (c: pg.ClientBase) => {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await c.query('SELECT 1');
+    await c.query('CHECKPOINT');
+  };
+  await Promise.all([begin(base), begin(head)]);
+  try {
+    return await compareInSnapshots(base, head);
+  } finally {
+    await Promise.all([base.query('COMMIT').catch(() => undefined), head.query('COMMIT').catch(() => undefined)]);
+  }
+}
+
+async function compareInSnapshots(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
   const [baseCatalog, headCatalog, baseRelations, headRelations] = await Promise.all([readCatalog(base), readCatalog(head), readRelations(base), readRelations(head)]);
   const pagesReadable = await standardPages(head);
   const tables: TableResult[] = [];

@@ -15,6 +15,12 @@ export interface ThreeWay {
   conflicts: { rows: RowConflict[]; schema: SchemaConflict[] };
 }
 
+function droppedTables(c: Comparison): string[] {
+  return compareSchemas(c.base, c.head)
+    .filter((s) => s.kind === 'table' && s.change === 'dropped')
+    .map((s) => s.id);
+}
+
 /** True when a side changed nothing since the common ancestor (schema and rows). */
 export function unchanged(c: Comparison): boolean {
   return c.tables.length === 0 && compareSchemas(c.base, c.head).length === 0;
@@ -27,12 +33,27 @@ export function unchanged(c: Comparison): boolean {
  */
 export async function planThreeWay(ours: Comparison, theirs: Comparison, source: pg.ClientBase, strategy?: MergeStrategy): Promise<ThreeWay> {
   const merged = mergeSchemas(ours.base, ours.head, theirs.head, { strategy });
-  const schema = merged.changes;
+  let schema = merged.changes;
   const rows = planRows(
     ours.tables.map((t) => t.changes),
     theirs.tables.map((t) => t.changes),
     strategy,
   );
+  // A table dropped on one side whose rows the other side changed: a conflict on the table. 'ours' keeps the target's
+  // side (its table, or its drop); otherwise the source's drop applies, and the source's rows of a table the target
+  // dropped are not applied (the table is not brought back).
+  const key = (table: string) => `table:${table}`;
+  for (const table of droppedTables(theirs)) {
+    if (!ours.tables.some((t) => t.changes.table === table)) continue;
+    merged.conflicts.push({ kind: 'table', id: table, base: ours.base.get(key(table)), ours: ours.head.get(key(table)) });
+    if (strategy === 'ours') schema = schema.filter((c) => !(c.kind === 'table' && c.id === table));
+  }
+  for (const table of droppedTables(ours)) {
+    if (!theirs.tables.some((t) => t.changes.table === table)) continue;
+    merged.conflicts.push({ kind: 'table', id: table, base: ours.base.get(key(table)), theirs: theirs.head.get(key(table)) });
+    rows.tables = rows.tables.filter((t) => t.table !== table);
+    rows.conflicts = rows.conflicts.filter((c) => c.table !== table);
+  }
   const tables = rows.tables
     .filter((t) => t.ops.length > 0)
     .map((t) => {

@@ -108,9 +108,13 @@ export class NamedServers {
     }
   }
 
-  /** Removes a snapshot frozen for named branches once no branch needs it. */
+  /**
+   * Removes a snapshot frozen for named branches once no branch needs it and no stored snapshot was made from it
+   * (a branch made from a branch made from this one descends from it: diff and merge find common ancestors by it).
+   */
   async dropFrozenSnapshot(hash: string, inUse: Set<string>): Promise<void> {
     if (inUse.has(hash)) return;
+    if ((await this.ctx.driver.listSnapshots()).some((s) => s.parent === hash)) return;
     const snap = await this.ctx.driver.findSnapshot(hash);
     if (snap) await this.ctx.driver.removeSnapshot(snap);
   }

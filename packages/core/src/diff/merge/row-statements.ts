@@ -34,12 +34,12 @@ export function updateStatement(table: TargetTable, key: string[], columns: stri
   const set = columns.filter((c) => !key.includes(c) && !always.has(c));
   // A table of key columns only has nothing to set; setting the first key to itself still finds (and counts) the row.
   const assignments = (set.length > 0 ? set : key.slice(0, 1)).map((c) => `${pg.escapeIdentifier(c)} = r.${pg.escapeIdentifier(c)}`).join(', ');
-  return `UPDATE ${table.sql} AS t SET ${assignments} FROM jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r WHERE ${keyMatch(key)}`;
+  return `UPDATE ONLY ${table.sql} AS t SET ${assignments} FROM jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r WHERE ${keyMatch(key)}`;
 }
 
 /** DELETE by primary key; $1 holds the key texts (`{"id": 5}`), which populate a record like any row. */
 export function deleteStatement(table: TargetTable, key: string[]): string {
-  return `DELETE FROM ${table.sql} AS t USING jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r WHERE ${keyMatch(key)}`;
+  return `DELETE FROM ONLY ${table.sql} AS t USING jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r WHERE ${keyMatch(key)}`;
 }
 
 /**
@@ -53,8 +53,8 @@ export function deleteCopiesStatement(table: TargetTable): string {
   return (
     `WITH wanted AS (SELECT e.value - $2::text[] AS content, count(*) AS copies FROM jsonb_array_elements($1::jsonb) AS e GROUP BY 1), ` +
     `found AS (SELECT t.ctid AS tid, w.copies, row_number() OVER (PARTITION BY w.content) AS nth ` +
-    `FROM ${table.sql} AS t JOIN wanted AS w ON to_jsonb(t.*) - $3::text[] = w.content) ` +
-    `DELETE FROM ${table.sql} AS t USING found AS f WHERE t.ctid = f.tid AND f.nth <= f.copies`
+    `FROM ONLY ${table.sql} AS t JOIN wanted AS w ON to_jsonb(t.*) - $3::text[] = w.content) ` +
+    `DELETE FROM ONLY ${table.sql} AS t USING found AS f WHERE t.ctid = f.tid AND f.nth <= f.copies`
   );
 }
 
@@ -69,7 +69,7 @@ export function deleteCopiesIgnored(table: TargetTable, rowColumns: string[]): [
 export function missingKeysStatement(table: TargetTable, key: string[]): string {
   return (
     `SELECT ${keyObject('r', key)}::text AS key FROM jsonb_populate_recordset(NULL::${table.sql}, $1::jsonb) AS r ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM ${table.sql} AS t WHERE ${keyMatch(key)}) ORDER BY 1 LIMIT 5`
+    `WHERE NOT EXISTS (SELECT 1 FROM ONLY ${table.sql} AS t WHERE ${keyMatch(key)}) ORDER BY 1 LIMIT 5`
   );
 }
 

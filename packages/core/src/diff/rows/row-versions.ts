@@ -56,16 +56,24 @@ export function keySql(key: string[]): string {
   return `jsonb_build_object(${key.map((col) => `${pg.escapeLiteral(col)}, t.${pg.escapeIdentifier(col)}`).join(', ')})::text`;
 }
 
-/** SQL for the compared text of a row of `t`: the row without the columns the other side does not have. */
-export function comparedSql(dropped: string[]): string {
-  if (dropped.length === 0) return 'to_jsonb(t)::text';
-  return `(to_jsonb(t) - ARRAY[${dropped.map((c) => pg.escapeLiteral(c)).join(', ')}]::text[])::text`;
+/**
+ * SQL for the compared text of a row of `t`: the row without the columns the other side does not have (`dropped`),
+ * and without those of `dropWhenNull` that hold NULL (a column only this side has: NULL in it is what the other side's
+ * row, without the column, says too; a value in it is a change).
+ */
+export function comparedSql(dropped: string[], dropWhenNull: string[] = []): string {
+  let row = 'to_jsonb(t)';
+  if (dropped.length > 0) row = `(${row} - ARRAY[${dropped.map((c) => pg.escapeLiteral(c)).join(', ')}]::text[])`;
+  if (dropWhenNull.length > 0) {
+    const nulls = dropWhenNull.map((c) => `CASE WHEN t.${pg.escapeIdentifier(c)} IS NULL THEN ${pg.escapeLiteral(c)} END`);
+    row = `(${row} - array_remove(ARRAY[${nulls.join(', ')}]::text[], NULL))`;
+  }
+  return `${row}::text`;
 }
 
 /** Reads the rows at the given ctids. */
-export async function rowsAt(client: pg.ClientBase, relation: Relation, ctids: string[], dropped: string[]): Promise<RowRead[]> {
+export async function rowsAt(client: pg.ClientBase, relation: Relation, ctids: string[], compared: string): Promise<RowRead[]> {
   const out: RowRead[] = [];
-  const compared = comparedSql(dropped);
   const sql = `SELECT t.ctid::text AS ctid, ${keySql(relation.key)} AS k, to_jsonb(t)::text AS r, ${compared} AS c FROM ONLY ${qualified(relation)} AS t WHERE t.ctid = ANY($1::tid[])`;
   for (let i = 0; i < ctids.length; i += CTIDS_PER_STATEMENT) {
     const { rows } = await client.query<RowRead>(sql, [ctids.slice(i, i + CTIDS_PER_STATEMENT)]);

@@ -40,9 +40,11 @@ export async function tableChanges(base: TableSide, head: TableSide, pagesReadab
   const baseCols = new Set(baseRel?.columns.map((c) => c.name) ?? []);
   const headCols = new Set(headRel.columns.map((c) => c.name));
   const baseDropped = [...baseCols].filter((c) => !headCols.has(c));
-  // Columns only head has stay in its rows: a row head wrote differs from its base version by them too (a value set
-  // in a new column is a change a merge must carry). Columns only base has are left out of base's rows.
-  const headDropped: string[] = [];
+  // Columns only head has stay in its rows unless NULL: a value set in a new column is a change a merge must carry,
+  // NULL is what base's row (without the column) says too. Columns only base has are left out of base's rows.
+  const headOnly = [...headCols].filter((c) => !baseCols.has(c));
+  const baseCompared = comparedSql(baseDropped);
+  const headCompared = comparedSql([], headOnly);
   const sameKey = !baseRel || baseRel.key.join('\0') === headRel.key.join('\0');
   const key = sameKey ? headRel.key : [];
   const keyed = { ...headRel, key };
@@ -59,13 +61,13 @@ export async function tableChanges(base: TableSide, head: TableSide, pagesReadab
   }
   const baseRuns = runs && baseRel ? clip(runs, Math.floor(baseRel.bytes / 8192)) : undefined;
   const [baseVersions, headVersions] = await Promise.all([
-    baseRel ? rowVersions(base.client, baseRel, baseRuns, comparedSql(baseDropped)) : Promise.resolve([]),
-    rowVersions(head.client, headRel, runs, comparedSql(headDropped)),
+    baseRel ? rowVersions(base.client, baseRel, baseRuns, baseCompared) : Promise.resolve([]),
+    rowVersions(head.client, headRel, runs, headCompared),
   ]);
   const { gone, added } = runs ? byVersion(baseVersions, headVersions) : byContent(baseVersions, headVersions);
   const [before, after] = await Promise.all([
-    baseRel && gone.length > 0 ? rowsAt(base.client, { ...baseRel, key }, gone, baseDropped) : Promise.resolve([]),
-    added.length > 0 ? rowsAt(head.client, keyed, added, headDropped) : Promise.resolve([]),
+    baseRel && gone.length > 0 ? rowsAt(base.client, { ...baseRel, key }, gone, baseCompared) : Promise.resolve([]),
+    added.length > 0 ? rowsAt(head.client, keyed, added, headCompared) : Promise.resolve([]),
   ]);
   if (key.length > 0) collectKeyed(changes, before, after);
   else collectWholeRows(changes, before, after);

@@ -33,6 +33,8 @@ export interface TableRow {
 export interface ColumnRow {
   schema: string; table: string; name: string; position: number; type: string; not_null: boolean; default: string | null;
   identity: '' | 'a' | 'd'; generated: '' | 's' | 'v'; collation: string | null; local: boolean;
+  /** The value rows that predate the column read from the catalog (ADD COLUMN … DEFAULT without a rewrite), as text. */
+  missing: string | null;
 }
 export interface ConstraintRow {
   schema: string; table: string; name: string; type: 'p' | 'u' | 'c' | 'f' | 'x'; definition: string;
@@ -103,6 +105,7 @@ const QUERIES: Record<(typeof CATALOG_PARTS)[number], string> = {
   columns: `SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
       format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
       a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS local,
+      CASE WHEN a.atthasmissing THEN (a.attmissingval::text::text[])[1] END AS missing,
       CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

@@ -161,13 +161,26 @@ function columnDefinition(c: ColumnRow): string {
   ].filter(Boolean).join(' ');
 }
 
+/**
+ * ADD COLUMN as the source ran it: a column added with a default that its rows still read from the catalog (the
+ * default may have been dropped or changed since, as migration tools do for NOT NULL columns) is added with that
+ * value as its default first, so that the target's existing rows get the value the source's rows have.
+ */
+function addColumn(table: string, name: string, c: ColumnRow, definition: string): string {
+  const add = `ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`;
+  if (c.missing === null || c.identity || c.generated) return add;
+  const withMissing = columnDefinition({ ...c, default: `${quoteLiteral(c.missing)}::${c.type}` });
+  const after = c.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${c.default}`;
+  return `ALTER TABLE ${table} ADD COLUMN ${name} ${withMissing};\nALTER TABLE ${table} ALTER COLUMN ${name} ${after}`;
+}
+
 function columnObject(c: ColumnRow): SchemaObject {
   const table = qualify(c.schema, c.table);
   const name = quoteIdent(c.name);
   const definition = columnDefinition(c);
   return {
     kind: 'column', id: `${c.schema}.${c.table}.${c.name}`, table: `${c.schema}.${c.table}`, definition, sqlName: name,
-    create: `ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`,
+    create: addColumn(table, name, c, definition),
     drop: `ALTER TABLE ${table} DROP COLUMN ${name}`,
     column: {
       table, type: c.type, notNull: c.not_null,
