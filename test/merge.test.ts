@@ -155,6 +155,30 @@ describe('merging named branches', () => {
     expect((err as MergeConflictError).conflicts.schema.map((c) => `${c.kind} ${c.id}`)).toEqual(['column public.albums.note']);
   });
 
+  it('merges a migration that fills a new column then constrains it, and rows using an enum label the source added', async () => {
+    await named.create('mg-main', photos);
+    const main = await urlOf('mg-main');
+    await query(main, `create type photo_state as enum ('new', 'seen'); alter table photos add column state photo_state`);
+    await named.create('mg-feature', 'mg-main'); // the enum is in their common ancestor
+    const feature = await urlOf('mg-feature');
+    await query(main, `insert into audit_log (actor, action) values ('main', 'not a fast-forward')`);
+    await query(feature, `alter type photo_state add value 'archived'`);
+    await query(feature, `
+      update photos set state = 'archived' where id = (select max(id) from photos);
+      alter table photos add column score integer;
+      update photos set score = width % 7;
+      alter table photos alter column score set not null;
+      alter table photos add constraint photos_score_check check (score >= 0);
+      create unique index photos_storage_score_idx on photos (storage_key, score);`);
+    const result = await named.merge('mg-feature', 'mg-main');
+    expect(result).toMatchObject({ kind: 'three-way', applied: true });
+    expect(result.plan!.schemaFirst).toEqual([expect.stringMatching(/ADD VALUE 'archived'/)]);
+    expect(await query(main, `select count(*)::int as n from photos where state = 'archived'`)).toEqual([{ n: 1 }]);
+    expect(await query(main, 'select count(*)::int as n from photos where score is distinct from width % 7')).toEqual([{ n: 0 }]);
+    expect(await query(main, `select is_nullable from information_schema.columns where table_name = 'photos' and column_name = 'score'`)).toEqual([{ is_nullable: 'NO' }]);
+    expect((await named.diff('mg-main', 'mg-feature')).schema).toEqual([]);
+  });
+
   it('refuses a merge whose rows would break a foreign key, and leaves the target as it was', async () => {
     await named.create('fk-main', photos);
     await named.create('fk-feature', photos);

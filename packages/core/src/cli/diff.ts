@@ -63,7 +63,8 @@ export function describeMerge(r: MergeResult, dryRun: boolean): string[] {
   if (r.kind === 'up-to-date') return [`${r.target} already has every change of ${r.source} (since ${r.base}); nothing to merge.`];
   if (r.kind === 'fast-forward') return [`${r.target} ${dryRun ? 'would be' : 'was'} fast-forwarded to ${r.source}'s state (${r.target} had not changed since ${r.base}; its URL stays the same).`];
   const lines = [`Three-way merge of ${r.source} into ${r.target} (common ancestor: ${r.base})${dryRun ? ', dry run' : ''}:`];
-  for (const s of r.plan?.schema ?? []) lines.push(`  ${would}run: ${s.length > 160 ? `${s.slice(0, 157)}…` : s}`);
+  const ddl = r.plan ? [...(r.plan.schemaFirst ?? []), ...r.plan.schema, ...(r.plan.schemaAfterRows ?? [])] : [];
+  for (const s of ddl) lines.push(`  ${would}run: ${s.length > 160 ? `${s.slice(0, 157)}…` : s}`);
   for (const t of r.tables) lines.push(`  ${t.table.replace(/^public\./, '')}: ${would}insert ${t.inserted}, update ${t.updated}, delete ${t.deleted}`);
   const conflicts = r.conflicts.rows.length + r.conflicts.schema.length;
   if (conflicts > 0) {
@@ -72,7 +73,7 @@ export function describeMerge(r: MergeResult, dryRun: boolean): string[] {
     for (const c of r.conflicts.rows.slice(0, 20)) lines.push(`    ${c.table.replace(/^public\./, '')} ${c.key}: ${conflictText(c, r.target, r.source)}`);
     if (conflicts > 30) lines.push(`    … and ${conflicts - 30} more (--json lists them all)`);
   }
-  if (r.plan && r.plan.schema.length === 0 && r.tables.length === 0) lines.push('  no changes to apply (the same changes are on both sides)');
+  if (r.plan && ddl.length === 0 && r.tables.length === 0) lines.push('  no changes to apply (the same changes are on both sides)');
   if (!dryRun) lines.push(`${r.target} merged in one transaction.`);
   return lines;
 }

@@ -186,8 +186,12 @@ export type MergeStrategy = 'ours' | 'theirs';
 
 /** What a merge does to its target, in one transaction. */
 export interface MergePlan {
-  /** DDL, in the order it runs (drops in reverse dependency order, then creates in dependency order). */
+  /** DDL run before the rows, in order (drops in reverse dependency order, then creates in dependency order). */
   schema: string[];
+  /** Enum labels to add, committed before the merge's transaction (a label added in it could not be used by rows). */
+  schemaFirst?: string[];
+  /** DDL run after the rows: constraints, foreign keys, indexes, NOT NULL on existing columns, triggers. */
+  schemaAfterRows?: string[];
   tables: TableOps[];
   /** Sequences to move forward to at least this value (setval to the greater of the target's and this). */
   sequences: { name: string; value: string }[];

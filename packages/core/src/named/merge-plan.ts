@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { compareSchemas } from '../diff/schema/compare.js';
 import { mergeSchemas } from '../diff/schema/merge-schemas.js';
-import { schemaStatements } from '../diff/schema/statements.js';
+import { mergeStatements } from '../diff/schema/statements.js';
 import { planRows, sequenceValues } from '../diff/merge/index.js';
 import type { Comparison } from '../diff/diff.js';
 import type { MergePlan, MergeStrategy, RowConflict, SchemaChange, SchemaConflict } from '../diff/types.js';
@@ -61,6 +61,7 @@ export async function planThreeWay(ours: Comparison, theirs: Comparison, source:
       for (const op of t.ops) counted[op.op === 'insert' ? 'inserted' : op.op === 'update' ? 'updated' : 'deleted']++;
       return { table: t.table, ...counted };
     });
-  const plan: MergePlan = { schema: schemaStatements(schema), tables: rows.tables, sequences: await sequenceValues(source) };
+  const ddl = mergeStatements(schema);
+  const plan: MergePlan = { schema: ddl.beforeRows, schemaFirst: ddl.first, schemaAfterRows: ddl.afterRows, tables: rows.tables, sequences: await sequenceValues(source) };
   return { plan, schema, tables, conflicts: { rows: rows.conflicts, schema: merged.conflicts } };
 }

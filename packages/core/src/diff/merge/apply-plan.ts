@@ -21,7 +21,8 @@ export interface ApplyMergeOptions {
 
 /**
  * Applies a merge plan to the target in ONE transaction: the schema DDL in order, the row ops of each table in
- * batches, a check of the foreign keys the rows touched, then the sequences moved forward; COMMIT. Any failure rolls
+ * batches, the DDL that checks or indexes rows (constraints, indexes), a check of the foreign keys the rows touched,
+ * then the sequences moved forward; COMMIT. Enum labels the plan adds are committed before (`schemaFirst`). Any failure rolls
  * everything back and throws a MergeConstraintError (rows that do not fit: a foreign key, a unique key, a missing row)
  * or a MergeApplyError naming the table and the statement kind, never row values other than keys.
  *
@@ -34,6 +35,8 @@ export interface ApplyMergeOptions {
  */
 export async function applyMergePlan(client: pg.ClientBase, plan: MergePlan, options: ApplyMergeOptions = {}): Promise<RowCounts> {
   const progress = options.onProgress ?? (() => {});
+  // Enum labels only add: committed first, so that the rows below may use them (see MergePlan.schemaFirst).
+  for (const ddl of plan.schemaFirst ?? []) await inStep(undefined, `enum label (${firstLine(ddl)})`, () => client.query(ddl));
   await inStep(undefined, 'BEGIN', () => client.query('BEGIN'));
   try {
     await inStep(undefined, 'SET session_replication_role', () => client.query('SET LOCAL session_replication_role = replica'));
@@ -59,6 +62,11 @@ export async function applyMergePlan(client: pg.ClientBase, plan: MergePlan, opt
       counts.deleted += applied.deleted;
     }
 
+    const after = plan.schemaAfterRows ?? [];
+    for (const [i, ddl] of after.entries()) {
+      await inStep(undefined, `schema statement ${plan.schema.length + i + 1} of ${plan.schema.length + after.length} (${firstLine(ddl)})`, () => client.query(ddl));
+      progress({ step: 'schema', done: plan.schema.length + i + 1, total: plan.schema.length + after.length });
+    }
     await checkForeignKeys(client, fks, work, referenced);
     progress({ step: 'foreign keys', done: fks.length, total: fks.length });
     await inStep(undefined, 'sequences', () => moveSequences(client, plan.sequences));

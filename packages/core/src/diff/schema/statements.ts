@@ -17,7 +17,7 @@ export interface SchemaStatementsContext {
 
 /** Drop phases, in the order they run; then create phases. */
 const DROP_PHASES = ['trigger', 'view', 'foreign key', 'constraint', 'index', 'column', 'table', 'function', 'sequence', 'type', 'schema', 'extension'] as const;
-const CREATE_PHASES = ['extension', 'schema', 'type', 'sequence', 'function', 'table', 'attach', 'column', 'constraint', 'foreign key', 'index', 'view', 'trigger'] as const;
+const CREATE_PHASES = ['extension', 'schema', 'type', 'sequence', 'function', 'table', 'attach', 'column', 'not null', 'constraint', 'foreign key', 'index', 'view', 'trigger'] as const;
 type Phase = (typeof DROP_PHASES)[number] | (typeof CREATE_PHASES)[number];
 
 /** Foreign keys go after other constraints; indexes of materialized views are created with the views. */
@@ -45,6 +45,34 @@ const functionHeader = (o: SchemaObject) => (o.create ?? '').split('\n').slice(0
  * is created with all its parts (the changes listed for those parts are then left out).
  */
 export function schemaStatements(changes: SchemaChange[], context: SchemaStatementsContext = {}): string[] {
+  return phasedStatements(changes, context).map((s) => s.sql);
+}
+
+/** A statement of schemaStatements with the phase it runs in (drops are `drop …`; `prelude` sets the session up). */
+export interface PhasedStatement {
+  phase: Phase | `drop ${Phase}` | 'prelude';
+  sql: string;
+}
+
+/**
+ * The statements of a merge in three groups: `first`, enum labels a type gains (ADD VALUE: a label added in a
+ * transaction cannot be used by rows until it commits, so they are committed before the merge — they only add);
+ * `beforeRows`, everything rows need (drops, types, tables, columns); `afterRows`, what checks or indexes rows
+ * (constraints, foreign keys, indexes, NOT NULL on existing columns, triggers), so that a source that filled a column
+ * and then constrained it is merged in that order, as pg_restore does.
+ */
+export function mergeStatements(changes: SchemaChange[]): { first: string[]; beforeRows: string[]; afterRows: string[] } {
+  const out = { first: [] as string[], beforeRows: [] as string[], afterRows: [] as string[] };
+  const after = new Set<string>(['not null', 'constraint', 'foreign key', 'index', 'trigger']);
+  for (const s of phasedStatements(changes)) {
+    if (s.phase === 'type' && /\bADD VALUE\b/.test(s.sql)) out.first.push(s.sql);
+    else if (after.has(s.phase) || (s.phase === 'column' && /\bSET NOT NULL\s*$/.test(s.sql))) out.afterRows.push(s.sql);
+    else out.beforeRows.push(s.sql);
+  }
+  return out;
+}
+
+function phasedStatements(changes: SchemaChange[], context: SchemaStatementsContext = {}): PhasedStatement[] {
   const drops: SchemaObject[] = [];
   const creates: SchemaObject[] = [];
   const alters = new Map<Phase, string[]>();
@@ -74,15 +102,24 @@ export function schemaStatements(changes: SchemaChange[], context: SchemaStateme
       create(c.after!);
     }
   }
-  const out: string[] = [];
-  if (context.deferFunctionBodies !== false && creates.some((o) => o.kind === 'function')) out.push('SET LOCAL check_function_bodies = off');
-  for (const phase of DROP_PHASES) out.push(...dropStatements(drops.filter((o) => phaseOf(o) === phase)));
+  const out: PhasedStatement[] = [];
+  const add = (phase: PhasedStatement['phase'], sql: string[]) => out.push(...sql.map((s) => ({ phase, sql: s })));
+  if (context.deferFunctionBodies !== false && creates.some((o) => o.kind === 'function')) add('prelude', ['SET LOCAL check_function_bodies = off']);
+  for (const phase of DROP_PHASES) add(`drop ${phase}`, dropStatements(drops.filter((o) => phaseOf(o) === phase)));
   for (const phase of CREATE_PHASES) {
     let objects = creates.filter((o) => phaseOf(o, true) === phase);
     if (phase === 'table' || phase === 'view') objects = dependencyOrder(objects);
-    out.push(...objects.map((o) => o.create!));
-    if (phase === 'attach') out.push(...creates.flatMap((o) => (o.attach ? [o.attach] : [])));
-    out.push(...(alters.get(phase) ?? []));
+    if (phase === 'column') {
+      // A NOT NULL column added without a default: added nullable, made NOT NULL once the rows that fill it are in.
+      for (const o of objects) {
+        const c = o.column;
+        const fill = c && c.notNull && !c.default && !c.identity && !c.generated && !o.create!.includes('\n') && o.create!.endsWith(' NOT NULL');
+        add(phase, [fill ? o.create!.slice(0, -' NOT NULL'.length) : o.create!]);
+        if (fill) add('not null', [`ALTER TABLE ${c.table} ALTER COLUMN ${o.sqlName} SET NOT NULL`]);
+      }
+    } else add(phase, objects.map((o) => o.create!));
+    if (phase === 'attach') add(phase, creates.flatMap((o) => (o.attach ? [o.attach] : [])));
+    add(phase, alters.get(phase) ?? []);
   }
   return out;
 }
