@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import type { NamedBranchMeta } from '../cache/named-record.js';
 import { socketConnection, type ClientSettings } from '../drivers/address.js';
 import { withClients } from '../diff/connect.js';
@@ -54,8 +55,11 @@ export interface NamedAccess {
   locked<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** The password a stored snapshot's data carries when not the cache directory's (a snapshot frozen of a named branch). */
   snapshotPassword(hash: string): Promise<string | undefined>;
-  /** Replaces `target`'s data with `source`'s current state (under both branches' locks, taken by the caller). */
-  fastForward(target: string, source: string): Promise<void>;
+  /**
+   * Replaces `target`'s data with `source`'s current state (under both branches' locks, taken by the caller), unless
+   * the target's next transaction id is no longer `nextXid` (it was written to since it was compared).
+   */
+  fastForward(target: string, source: string, nextXid: string): Promise<void>;
 }
 
 function label(snap: StoredSnapshot): string {
@@ -119,12 +123,16 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     const t = all.find((m) => m.name === target);
     if (!s || !t) throw new UsageError(`Branch "${!s ? source : target}" disappeared during the merge.`);
     const ancestor = await commonAncestor(access.ctx.driver, t, s, all);
+    let nextXid = '';
     const result: MergeResult = { kind: 'up-to-date', source, target, base: label(ancestor), applied: false, schema: [], tables: [], conflicts: { rows: [], schema: [] } };
     const decided = await withBase(access, ancestor, (b) =>
       withClients([b, b, access.probe(t), access.probe(s)], async ([b1, b2, tc, sc]) => {
         const [ours, theirs] = await Promise.all([compareSides(b1!, tc!), compareSides(b2!, sc!)]);
         if (unchanged(theirs)) return 'up-to-date' as const;
-        if (unchanged(ours)) return 'fast-forward' as const;
+        if (unchanged(ours)) {
+          nextXid = await targetNextXid(tc!);
+          return 'fast-forward' as const;
+        }
         const planned = await planThreeWay(ours, theirs, sc!, options.strategy);
         Object.assign(result, { kind: 'three-way', schema: planned.schema, tables: planned.tables, conflicts: planned.conflicts, plan: planned.plan });
         const count = planned.conflicts.rows.length + planned.conflicts.schema.length;
@@ -138,7 +146,7 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     );
     result.kind = decided;
     if (decided === 'fast-forward' && !options.dryRun) {
-      await access.fastForward(target, source);
+      await access.fastForward(target, source, nextXid);
       result.applied = true;
     }
     return result;
@@ -149,6 +157,12 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
 export function conflictSides(c: RowConflict, target: string, source: string): string {
   const did = (row: string | null): string => (row === null ? 'deleted' : c.base === null ? 'inserted' : 'updated');
   return `${did(c.ours)} on ${target}, ${did(c.theirs)} on ${source}`;
+}
+
+/** The transaction id a server assigns next: it moves only when something writes (reads, CHECKPOINT do not). */
+export async function targetNextXid(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
+  return rows[0]!.x;
 }
 
 function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
