@@ -155,7 +155,7 @@ describe('merging named branches', () => {
     expect((err as MergeConflictError).conflicts.schema.map((c) => `${c.kind} ${c.id}`)).toEqual(['column public.albums.note']);
   });
 
-  it('merges a migration that fills a new column then constrains it, and rows using an enum label the source added', async () => {
+  it('merges a migration that fills a new column then constrains it, renames a column, and rows using an enum label the source added', async () => {
     await named.create('mg-main', photos);
     const main = await urlOf('mg-main');
     await query(main, `create type photo_state as enum ('new', 'seen'); alter table photos add column state photo_state`);
@@ -169,13 +169,17 @@ describe('merging named branches', () => {
       update photos set score = width % 7;
       alter table photos alter column score set not null;
       alter table photos add constraint photos_score_check check (score >= 0);
-      create unique index photos_storage_score_idx on photos (storage_key, score);`);
+      create unique index photos_storage_score_idx on photos (storage_key, score);
+      alter table photos rename column mime_type to media_type;`);
     const result = await named.merge('mg-feature', 'mg-main');
     expect(result).toMatchObject({ kind: 'three-way', applied: true });
     expect(result.plan!.schemaFirst).toEqual([expect.stringMatching(/ADD VALUE 'archived'/)]);
     expect(await query(main, `select count(*)::int as n from photos where state = 'archived'`)).toEqual([{ n: 1 }]);
     expect(await query(main, 'select count(*)::int as n from photos where score is distinct from width % 7')).toEqual([{ n: 0 }]);
     expect(await query(main, `select is_nullable from information_schema.columns where table_name = 'photos' and column_name = 'score'`)).toEqual([{ is_nullable: 'NO' }]);
+    // A renamed column is renamed on the target, its values kept.
+    expect(result.schema.map((c) => `${c.change} ${c.id}`)).toContain('changed public.photos.media_type');
+    expect(await query(main, 'select count(*)::int as n from photos where media_type is null')).toEqual([{ n: 0 }]);
     expect((await named.diff('mg-main', 'mg-feature')).schema).toEqual([]);
   });
 

@@ -59,6 +59,8 @@ export interface SchemaColumn {
   identity?: 'always' | 'by default';
   /** A generated column's expression and whether it is stored or virtual. */
   generated?: { expression: string; stored: boolean };
+  /** Its attribute number: kept by a rename, new for a column dropped and added again (not compared). */
+  position?: number;
 }
 
 export interface SchemaChange {

@@ -183,7 +183,7 @@ function columnObject(c: ColumnRow): SchemaObject {
     create: addColumn(table, name, c, definition),
     drop: `ALTER TABLE ${table} DROP COLUMN ${name}`,
     column: {
-      table, type: c.type, notNull: c.not_null,
+      table, type: c.type, notNull: c.not_null, position: c.position,
       ...(c.collation ? { collation: c.collation } : {}),
       ...(c.default !== null && !c.generated ? { default: c.default } : {}),
       ...(c.identity ? { identity: c.identity === 'a' ? ('always' as const) : ('by default' as const) } : {}),

@@ -12,6 +12,7 @@ export function alterColumn(before: SchemaObject, after: SchemaObject): string[]
   if (generation === null) return null;
   const alter = (what: string) => `ALTER TABLE ${a.table} ALTER COLUMN ${after.sqlName} ${what}`;
   const out: string[] = [];
+  if (before.sqlName && before.sqlName !== after.sqlName) out.push(`ALTER TABLE ${a.table} RENAME COLUMN ${before.sqlName} TO ${after.sqlName}`);
   const retyped = a.type !== b.type || a.collation !== b.collation;
   if (b.default !== undefined && (retyped || a.default !== b.default)) out.push(alter('DROP DEFAULT'));
   if (b.identity && !a.identity) out.push(alter('DROP IDENTITY'));

@@ -22,7 +22,30 @@ export function objectChanges(before: Map<string, SchemaObject>, after: Map<stri
     else if (now.definition !== old.definition) changes.push({ change: 'changed', kind: now.kind, id: now.id, before: old, after: now });
   }
   for (const [key, now] of after) if (!before.has(key)) changes.push({ change: 'added', kind: now.kind, id: now.id, after: now });
-  return sortChanges(changes);
+  return sortChanges(renamedColumns(changes));
+}
+
+/**
+ * A column dropped and a column added in one table at the same attribute number is one column renamed (a dropped
+ * column's number is never reused): one change, so that applying it renames the column and keeps its values.
+ */
+function renamedColumns(changes: SchemaChange[]): SchemaChange[] {
+  const dropped = new Map<string, SchemaChange>();
+  for (const c of changes) {
+    const at = c.before?.column?.position;
+    if (c.change === 'dropped' && c.kind === 'column' && at !== undefined) dropped.set(`${c.before!.table}#${at}`, c);
+  }
+  const out: SchemaChange[] = [];
+  const renamed = new Set<SchemaChange>();
+  for (const c of changes) {
+    const at = c.after?.column?.position;
+    const old = c.change === 'added' && c.kind === 'column' && at !== undefined ? dropped.get(`${c.after!.table}#${at}`) : undefined;
+    if (old) {
+      renamed.add(old);
+      out.push({ change: 'changed', kind: 'column', id: c.id, before: old.before, after: c.after });
+    } else out.push(c);
+  }
+  return out.filter((c) => !renamed.has(c));
 }
 
 /** The keys of the relations an object comes and goes with: its table, or the (materialized) view it sits on. */

@@ -59,7 +59,11 @@ export function mergeSchemas(
   };
   const inConflictedTable = (o: SchemaObject) => ownerKeys(o).some((k) => conflicts.has(k));
   for (const [key, t] of theirsByKey) {
-    if (!conflicts.has(key) && !inConflictedTable((t.after ?? t.before)!) && !oursByKey.has(key)) take(key);
+    if (!conflicts.has(key) && !inConflictedTable((t.after ?? t.before)!) && !oursByKey.has(key)) {
+      take(key);
+      // A renamed column (see objectChanges): its old name goes; compareSchemas pairs the two again as a rename.
+      if (t.change === 'changed' && t.before!.id !== t.id) merged.delete(objectKey(t.kind, t.before!.id));
+    }
   }
   if (options.strategy === 'theirs') {
     for (const key of conflicts.keys()) {
