@@ -186,7 +186,9 @@ export class Branch implements AsyncDisposable {
    * started to compare with; only pages whose LSN moved are read, so a small change in a big database is quick.
    */
   diff(options: DiffOptions = {}): Promise<DatabaseDiff> {
-    return this.serial(async () => {
+    // Not queued behind (or ahead of) reset, suspend and destroy: a diff only reads, and one a caller gave up on must
+    // not hold up the branch's destroy (it then fails, and its comparison branch is destroyed all the same).
+    const run = async (): Promise<DatabaseDiff> => {
       const head = this.current();
       if (!head.running) throw new UsageError(`Branch "${this.name}" is suspended; resume() it before diff().`);
       const base = await Branch.create(this.ctx, this.parent, { name: `${this.name}-diff-base` });
@@ -197,7 +199,8 @@ export class Branch implements AsyncDisposable {
       } finally {
         await base.destroy();
       }
-    });
+    };
+    return run();
   }
 
   /**
