@@ -24,6 +24,8 @@ export interface Comparison {
   head: Catalog;
   tables: TableResult[];
   stats: Omit<DiffStats, 'durationMs'>;
+  /** The head's transaction snapshot the comparison read (`pg_current_snapshot()`): another one later means writes. */
+  headSnapshot: string;
 }
 
 /**
@@ -35,20 +37,21 @@ export interface Comparison {
 export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
   // One snapshot per side for every read: a row written again while the diff reads cannot look deleted. The
   // CHECKPOINT comes after the snapshot is taken, so every change the snapshot sees is in the files.
-  const begin = async (c: pg.ClientBase) => {
+  const begin = async (c: pg.ClientBase): Promise<string> => {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    await c.query('SELECT 1');
+    const { rows } = await c.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
     await c.query('CHECKPOINT');
+    return rows[0]!.s;
   };
-  await Promise.all([begin(base), begin(head)]);
+  const [, headSnapshot] = await Promise.all([begin(base), begin(head)]);
   try {
-    return await compareInSnapshots(base, head);
+    return { ...(await compareInSnapshots(base, head)), headSnapshot };
   } finally {
     await Promise.all([base.query('COMMIT').catch(() => undefined), head.query('COMMIT').catch(() => undefined)]);
   }
 }
 
-async function compareInSnapshots(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
+async function compareInSnapshots(base: pg.ClientBase, head: pg.ClientBase): Promise<Omit<Comparison, 'headSnapshot'>> {
   const [baseCatalog, headCatalog, baseRelations, headRelations] = await Promise.all([readCatalog(base), readCatalog(head), readRelations(base), readRelations(head)]);
   const pagesReadable = await standardPages(head);
   const tables: TableResult[] = [];

@@ -17,7 +17,7 @@ import { NamedServers, type NamedContext } from './named-servers.js';
 import { wakeThroughFront } from './wake.js';
 import type { DatabaseDiff, DiffOptions } from '../diff/types.js';
 import { fastForward } from './fast-forward.js';
-import { diffNamed, mergeNamed, targetNextXid, type MergeOptions, type MergeResult, type NamedAccess } from './named-merge.js';
+import { diffNamed, mergeNamed, currentSnapshot, type MergeOptions, type MergeResult, type NamedAccess } from './named-merge.js';
 import { withClients } from '../diff/connect.js';
 
 export { BranchNotFoundError, type CreateNamedOptions } from './named-records.js';
@@ -331,14 +331,14 @@ export class NamedBranches {
         }
         return undefined;
       },
-      fastForward: async (target, source, nextXid) => {
+      fastForward: async (target, source, snapshot) => {
         const before = await this.meta(target);
         const frozenBefore = Boolean(before.fromBranch || before.ownSnapshot);
         const frozen = await this.servers.freeze(await this.meta(source), target); // the caller holds source's lock
         const carried = this.servers.dataPassword(await this.meta(source));
         const stillUnchanged = async () => {
-          const now = await withClients([this.servers.probe(before)], ([c]) => targetNextXid(c!));
-          if (now === nextXid) return;
+          const now = await withClients([this.servers.probe(before)], ([c]) => currentSnapshot(c!));
+          if (now === snapshot) return;
           await this.dropFrozenSnapshot(frozen.hash);
           throw new UsageError(`Branch "${target}" was written to while the merge compared it, so it was not fast-forwarded (that would lose the write); nothing changed. Merge again.`);
         };

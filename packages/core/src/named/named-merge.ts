@@ -57,9 +57,9 @@ export interface NamedAccess {
   snapshotPassword(hash: string): Promise<string | undefined>;
   /**
    * Replaces `target`'s data with `source`'s current state (under both branches' locks, taken by the caller), unless
-   * the target's next transaction id is no longer `nextXid` (it was written to since it was compared).
+   * the target's transaction snapshot is no longer `snapshot` (it was written to since it was compared).
    */
-  fastForward(target: string, source: string, nextXid: string): Promise<void>;
+  fastForward(target: string, source: string, snapshot: string): Promise<void>;
 }
 
 function label(snap: StoredSnapshot): string {
@@ -123,14 +123,14 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     const t = all.find((m) => m.name === target);
     if (!s || !t) throw new UsageError(`Branch "${!s ? source : target}" disappeared during the merge.`);
     const ancestor = await commonAncestor(access.ctx.driver, t, s, all);
-    let nextXid = '';
+    let snapshot = '';
     const result: MergeResult = { kind: 'up-to-date', source, target, base: label(ancestor), applied: false, schema: [], tables: [], conflicts: { rows: [], schema: [] } };
     const decided = await withBase(access, ancestor, (b) =>
       withClients([b, b, access.probe(t), access.probe(s)], async ([b1, b2, tc, sc]) => {
         const [ours, theirs] = await Promise.all([compareSides(b1!, tc!), compareSides(b2!, sc!)]);
         if (unchanged(theirs)) return 'up-to-date' as const;
         if (unchanged(ours)) {
-          nextXid = await targetNextXid(tc!);
+          snapshot = ours.headSnapshot;
           return 'fast-forward' as const;
         }
         const planned = await planThreeWay(ours, theirs, sc!, options.strategy);
@@ -146,7 +146,7 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     );
     result.kind = decided;
     if (decided === 'fast-forward' && !options.dryRun) {
-      await access.fastForward(target, source, nextXid);
+      await access.fastForward(target, source, snapshot);
       result.applied = true;
     }
     return result;
@@ -159,10 +159,13 @@ export function conflictSides(c: RowConflict, target: string, source: string): s
   return `${did(c.ours)} on ${target}, ${did(c.theirs)} on ${source}`;
 }
 
-/** The transaction id a server assigns next: it moves only when something writes (reads, CHECKPOINT do not). */
-export async function targetNextXid(client: pg.ClientBase): Promise<string> {
-  const { rows } = await client.query<{ x: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x');
-  return rows[0]!.x;
+/**
+ * The server's transaction snapshot (`xmin:xmax:in-progress`): it moves when a transaction that writes starts or ends
+ * (reads and CHECKPOINT take no transaction id), so the same text later means nothing was written in between.
+ */
+export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
+  return rows[0]!.s;
 }
 
 function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
