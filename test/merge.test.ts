@@ -107,6 +107,14 @@ describe('merging named branches', () => {
     expect((err as Error).message).toMatch(/nothing was applied[\s\S]*--strategy/);
     expect(await contents(main)).toEqual(before);
 
+    const cliDiff = pgbranch(['diff', 'cf-main', '--json']);
+    expect(cliDiff.status).toBe(0);
+    expect(JSON.parse(cliDiff.stdout).tables).toContainEqual(expect.objectContaining({ table: 'public.photos', updated: 1 }));
+    const against = pgbranch(['diff', 'cf-main', 'cf-feature']);
+    expect(against.stdout).toMatch(/branch cf-feature → branch cf-main[\s\S]*audit_log: +-1 row[\s\S]*photos: +~1 row[\s\S]*category "theirs" → "ours"/);
+    const toSnapshot = pgbranch(['diff', 'cf-main', 'photo-audit', '--rows', '0']);
+    expect(toSnapshot.status).toBe(0);
+    expect(toSnapshot.stdout).toMatch(/snapshot photo-audit .* → branch cf-main/);
     const cliDry = pgbranch(['merge', 'cf-feature', '--into', 'cf-main', '--dry-run', '--json']);
     expect(cliDry.status).toBe(1);
     expect(JSON.parse(cliDry.stdout).conflicts.rows).toHaveLength(1);
