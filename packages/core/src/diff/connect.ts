@@ -22,3 +22,12 @@ export async function withClients<T>(settings: ClientSettings[], fn: (clients: p
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
 }
+
+/**
+ * The server's transaction snapshot (`xmin:xmax:in-progress`): it moves when a transaction that writes starts or ends
+ * (reads and CHECKPOINT take no transaction id), so the same text later means nothing was written in between.
+ */
+export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
+  return rows[0]!.s;
+}

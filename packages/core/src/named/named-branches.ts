@@ -17,8 +17,8 @@ import { NamedServers, type NamedContext } from './named-servers.js';
 import { wakeThroughFront } from './wake.js';
 import type { DatabaseDiff, DiffOptions } from '../diff/types.js';
 import { fastForward } from './fast-forward.js';
-import { diffNamed, mergeNamed, currentSnapshot, type MergeOptions, type MergeResult, type NamedAccess } from './named-merge.js';
-import { withClients } from '../diff/connect.js';
+import { diffNamed, mergeNamed, type MergeOptions, type MergeResult, type NamedAccess } from './named-merge.js';
+import { currentSnapshot, withClients } from '../diff/connect.js';
 
 export { BranchNotFoundError, type CreateNamedOptions } from './named-records.js';
 export type { NamedBranchInfo, NamedBranchState } from './named-info.js';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import type { NamedBranchMeta } from '../cache/named-record.js';
 import { socketConnection, type ClientSettings } from '../drivers/address.js';
 import { withClients } from '../diff/connect.js';
@@ -157,15 +156,6 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
 export function conflictSides(c: RowConflict, target: string, source: string): string {
   const did = (row: string | null): string => (row === null ? 'deleted' : c.base === null ? 'inserted' : 'updated');
   return `${did(c.ours)} on ${target}, ${did(c.theirs)} on ${source}`;
-}
-
-/**
- * The server's transaction snapshot (`xmin:xmax:in-progress`): it moves when a transaction that writes starts or ends
- * (reads and CHECKPOINT take no transaction id), so the same text later means nothing was written in between.
- */
-export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
-  const { rows } = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
-  return rows[0]!.s;
 }
 
 function conflictError(source: string, target: string, conflicts: MergeResult['conflicts']): MergeConflictError {
