@@ -26,8 +26,9 @@ export interface FileBranchOptions {
  * The branch of one test file in a runner's worker, leased from the run's pool server: what the vitest
  * setup file and the jest environment share. It points the file's environment at the branch, gives it a
  * fresh branch per test with `isolation: 'test'`, keeps the branch of a failed file (or test) with
- * `keepOnFailure`, reports what a failed file changed in its branch with `diffOnFailure`, and, while pgbranch itself ends the branch's connections (reset, snapshot, the end of
- * the file), turns their errors into one line naming the file.
+ * `keepOnFailure`, reports what a failed file changed in its branch with `diffOnFailure`, and, while pgbranch
+ * itself ends the branch's connections (reset, snapshot, the end of the file), turns their errors into one line
+ * naming the file.
  */
 export class FileBranch implements AsyncDisposable {
   private current: LeaseInfo | undefined;
