@@ -210,16 +210,19 @@ describe('branch lifecycle', () => {
       const before = holds();
       await waitUntil(() => holds() > before, 10_000, 50);
     };
+    // An open connection is activity: the branch stays up while a client holds it. Held from before the keeper starts,
+    // so that the refused second keeper below (a Node process starting, slow on a loaded machine) cannot outlast
+    // suspendAfterMs while nothing is connected.
+    const pg = (await import('pg')).default;
+    const holder = new pg.Client({ connectionString: url });
+    holder.on('error', () => undefined); // a failure below may stop the server under it
+    await holder.connect();
     await keeper.start();
     try {
       // A second keeper on the same cache is refused.
       const other = runScript('start-keeper.mjs', [cacheDir]);
       await expect(other.done).rejects.toThrow(/Another keeper \(pid \d+/);
 
-      // An open connection is activity: the branch stays up while a client holds it.
-      const pg = (await import('pg')).default;
-      const holder = new pg.Client({ connectionString: url });
-      await holder.connect();
       await new Promise((r) => setTimeout(r, 800));
       expect((await named.get('sleepy')).state).toBe('running');
       await holder.end();
