@@ -185,22 +185,18 @@ export class Branch implements AsyncDisposable {
    * and deleted (by primary key; tables without one by whole-row content). A short-lived branch of the snapshot is
    * started to compare with; only pages whose LSN moved are read, so a small change in a big database is quick.
    */
-  diff(options: DiffOptions = {}): Promise<DatabaseDiff> {
+  async diff(options: DiffOptions = {}): Promise<DatabaseDiff> {
     // Not queued behind (or ahead of) reset, suspend and destroy: a diff only reads, and one a caller gave up on must
     // not hold up the branch's destroy (it then fails, and its comparison branch is destroyed all the same).
-    const run = async (): Promise<DatabaseDiff> => {
-      const head = this.current();
-      if (!head.running) throw new UsageError(`Branch "${this.name}" is suspended; resume() it before diff().`);
-      const base = await Branch.create(this.ctx, this.parent, { name: `${this.name}-diff-base` });
-      try {
-        return await withClients([base.adminConnection(), this.adminConnection()], async ([b, h]) => {
-          return diffDatabases({ client: b!, label: `snapshot ${this.parent.name} (${this.parent.hash.slice(0, 12)})` }, { client: h!, label: `branch ${this.name}` }, options);
-        });
-      } finally {
-        await base.destroy();
-      }
-    };
-    return run();
+    if (!this.current().running) throw new UsageError(`Branch "${this.name}" is suspended; resume() it before diff().`);
+    const base = await Branch.create(this.ctx, this.parent, { name: `${this.name}-diff-base` });
+    try {
+      return await withClients([base.adminConnection(), this.adminConnection()], ([b, h]) =>
+        diffDatabases({ client: b!, label: `snapshot ${this.parent.name} (${this.parent.hash.slice(0, 12)})` }, { client: h!, label: `branch ${this.name}` }, options),
+      );
+    } finally {
+      await base.destroy();
+    }
   }
 
   /**

@@ -78,7 +78,7 @@ async function standardPages(client: pg.ClientBase): Promise<boolean> {
   return rows[0]?.block === '8192' && rows[0]?.segment === '1GB';
 }
 
-export function hasChanges(t: TableChanges): boolean {
+function hasChanges(t: TableChanges): boolean {
   return t.changes.size > 0 || [...(t.counts?.values() ?? [])].some((n) => n !== 0);
 }
 

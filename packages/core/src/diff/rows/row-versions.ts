@@ -44,7 +44,6 @@ export async function rowVersions(client: pg.ClientBase, relation: Relation, run
 
 /** A row read for a diff: key text (null without a primary key), the whole row, and the part compared with the other side. */
 export interface RowRead {
-  ctid: string;
   k: string | null;
   r: string;
   c: string;
@@ -74,7 +73,7 @@ export function comparedSql(dropped: string[], dropWhenNull: string[] = []): str
 /** Reads the rows at the given ctids. */
 export async function rowsAt(client: pg.ClientBase, relation: Relation, ctids: string[], compared: string): Promise<RowRead[]> {
   const out: RowRead[] = [];
-  const sql = `SELECT t.ctid::text AS ctid, ${keySql(relation.key)} AS k, to_jsonb(t)::text AS r, ${compared} AS c FROM ONLY ${qualified(relation)} AS t WHERE t.ctid = ANY($1::tid[])`;
+  const sql = `SELECT ${keySql(relation.key)} AS k, to_jsonb(t)::text AS r, ${compared} AS c FROM ONLY ${qualified(relation)} AS t WHERE t.ctid = ANY($1::tid[])`;
   for (let i = 0; i < ctids.length; i += CTIDS_PER_STATEMENT) {
     const { rows } = await client.query<RowRead>(sql, [ctids.slice(i, i + CTIDS_PER_STATEMENT)]);
     for (const row of rows) out.push(row);
