@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { readCatalog } from './schema/catalog.js';
 import { compareSchemas } from './schema/compare.js';
-import { readRelations } from './rows/relations.js';
+import { readRelations, type Relation } from './rows/relations.js';
+import { pageLsns } from './rows/page-lsns.js';
 import { countChanges, redactor, rowViews } from './rows/row-view.js';
 import { tableChanges, type TableResult } from './rows/table-changes.js';
 import type { DatabaseDiff, DiffOptions, DiffStats, SchemaChange, SchemaObject, TableChanges, TableDiff } from './types.js';
@@ -29,12 +30,23 @@ export interface Comparison {
 }
 
 /**
+ * What comparisons of two heads against one base server (a merge: target and source; a diff between two branches)
+ * share: the base never changes while they run, so its catalog, tables and page LSNs are read once. Make one with
+ * `{ lsns: new Map() }` and pass it to both compareSides calls.
+ */
+export interface SharedBase {
+  catalog?: Promise<Catalog>;
+  relations?: Promise<Map<string, Relation>>;
+  lsns: Map<string, Promise<Buffer>>;
+}
+
+/**
  * Compares `head` with `base`, where base is a common ancestor of head: a server started on a clone of the snapshot
  * head descends from (so that their relation files share every page head did not change). Both sides get a
  * CHECKPOINT first, so that changed pages are in the files. Tables are compared page by page: only pages whose LSN
  * differs are read, and only row versions written or gone since the ancestor are fetched.
  */
-export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Promise<Comparison> {
+export async function compareSides(base: pg.ClientBase, head: pg.ClientBase, shared: SharedBase = { lsns: new Map() }): Promise<Comparison> {
   // One snapshot per side for every read: a row written again while the diff reads cannot look deleted. The
   // CHECKPOINT comes after the snapshot is taken, so every change the snapshot sees is in the files.
   const begin = async (c: pg.ClientBase): Promise<string> => {
@@ -45,18 +57,25 @@ export async function compareSides(base: pg.ClientBase, head: pg.ClientBase): Pr
   };
   const [, headSnapshot] = await Promise.all([begin(base), begin(head)]);
   try {
-    return { ...(await compareInSnapshots(base, head)), headSnapshot };
+    return { ...(await compareInSnapshots(base, head, shared)), headSnapshot };
   } finally {
     await Promise.all([base.query('COMMIT').catch(() => undefined), head.query('COMMIT').catch(() => undefined)]);
   }
 }
 
-async function compareInSnapshots(base: pg.ClientBase, head: pg.ClientBase): Promise<Omit<Comparison, 'headSnapshot'>> {
-  const [baseCatalog, headCatalog, baseRelations, headRelations] = await Promise.all([readCatalog(base), readCatalog(head), readRelations(base), readRelations(head)]);
+async function compareInSnapshots(base: pg.ClientBase, head: pg.ClientBase, shared: SharedBase): Promise<Omit<Comparison, 'headSnapshot'>> {
+  shared.catalog ??= readCatalog(base);
+  shared.relations ??= readRelations(base);
+  const [baseCatalog, headCatalog, baseRelations, headRelations] = await Promise.all([shared.catalog, readCatalog(head), shared.relations, readRelations(head)]);
   const pagesReadable = await standardPages(head);
+  const lsns = (relation: Relation): Promise<Buffer> => {
+    let read = shared.lsns.get(relation.table);
+    if (!read) shared.lsns.set(relation.table, (read = pageLsns(base, relation)));
+    return read;
+  };
   const tables: TableResult[] = [];
   for (const [table, relation] of headRelations) {
-    const result = await tableChanges({ client: base, relation: baseRelations.get(table) }, { client: head, relation }, pagesReadable);
+    const result = await tableChanges({ client: base, relation: baseRelations.get(table), lsns }, { client: head, relation }, pagesReadable);
     if (result) tables.push(result);
   }
   return {

@@ -105,7 +105,7 @@ export interface TableDiff {
 export interface DiffStats {
   /** Tables whose pages were compared. */
   tables: number;
-  /** Heap pages whose LSN was read, on both sides. */
+  /** Heap pages whose LSNs were compared, both sides counted (a base two comparisons share is read once). */
   pagesRead: number;
   /** Pages found changed (rows read from them). */
   pagesChanged: number;

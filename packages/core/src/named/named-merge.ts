@@ -97,7 +97,8 @@ export async function diffNamed(access: NamedAccess, name: string, other: string
   return withBase(access, ancestor, (b) =>
     withClients([b, b, access.probe(from), access.probe(head)], async ([b1, b2, oc, hc]) => {
       const started = performance.now();
-      const [toOther, toHead] = await Promise.all([compareSides(b1!, oc!), compareSides(b2!, hc!)]);
+      const base = { lsns: new Map() };
+      const [toOther, toHead] = await Promise.all([compareSides(b1!, oc!, base), compareSides(b2!, hc!, base)]);
       const stats = { ...toHead.stats, pagesRead: toHead.stats.pagesRead + toOther.stats.pagesRead, pagesChanged: toHead.stats.pagesChanged + toOther.stats.pagesChanged, rowVersions: toHead.stats.rowVersions + toOther.stats.rowVersions, durationMs: Math.round(performance.now() - started) };
       return describeDiff({ base: `branch ${other}`, head: `branch ${name}` }, compareSchemas(toOther.head, toHead.head), relativeChanges(toOther.tables, toHead.tables), stats, options);
     }),
@@ -126,7 +127,8 @@ export async function mergeNamed(access: NamedAccess, source: string, target: st
     const result: MergeResult = { kind: 'up-to-date', source, target, base: label(ancestor), applied: false, schema: [], tables: [], conflicts: { rows: [], schema: [] } };
     const decided = await withBase(access, ancestor, (b) =>
       withClients([b, b, access.probe(t), access.probe(s)], async ([b1, b2, tc, sc]) => {
-        const [ours, theirs] = await Promise.all([compareSides(b1!, tc!), compareSides(b2!, sc!)]);
+        const base = { lsns: new Map() };
+        const [ours, theirs] = await Promise.all([compareSides(b1!, tc!, base), compareSides(b2!, sc!, base)]);
         if (unchanged(theirs)) return 'up-to-date' as const;
         if (unchanged(ours)) {
           snapshot = ours.headSnapshot;

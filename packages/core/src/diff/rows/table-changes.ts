@@ -8,6 +8,8 @@ import { comparedSql, rowsAt, rowVersions, type RowRead, type RowVersion } from 
 export interface TableSide {
   client: pg.ClientBase;
   relation: Relation | undefined;
+  /** Reads the relation's page LSNs (default: pageLsns through `client`); lets two comparisons share one base's. */
+  lsns?: (relation: Relation) => Promise<Buffer>;
 }
 
 /** A table's row changes from base to head, and how they were found. */
@@ -54,7 +56,7 @@ export async function tableChanges(base: TableSide, head: TableSide, pagesReadab
   let runs: PageRun[] | undefined;
   let pagesRead = 0;
   if (!reason && baseRel) {
-    const [baseLsns, headLsns] = await Promise.all([pageLsns(base.client, baseRel), pageLsns(head.client, headRel)]);
+    const [baseLsns, headLsns] = await Promise.all([(base.lsns ?? ((r) => pageLsns(base.client, r)))(baseRel), pageLsns(head.client, headRel)]);
     pagesRead = (baseLsns.length + headLsns.length) / 8;
     runs = changedRuns(baseLsns, headLsns);
     if (runs.length === 0) return { changes, compared: 'changed pages', pagesRead, pagesChanged: 0, rowVersions: 0 };
